@@ -1,0 +1,47 @@
+"""dask_parsl: Parsl's workflow model (apps, futures, retries, checkpoints) on Dask."""
+from . import settings  # noqa: F401  (registers the ``parsl`` dask.config defaults)
+from .apps import JoinApp, PythonApp, join_app, python_app
+from .config import Config
+from .dataflow import DataFlowKernel
+from .dependencies import (
+    DEEP_DEPENDENCY_RESOLVER,
+    SHALLOW_DEPENDENCY_RESOLVER,
+    DependencyResolver,
+)
+from .errors import (
+    AppBadFormatting,
+    AppException,
+    AppTimeout,
+    BadCheckpoint,
+    BadStdStreamFile,
+    BashAppNoReturn,
+    BashExitFailure,
+    ConfigurationError,
+    DataFlowException,
+    DependencyError,
+    ExecutorLost,
+    JoinError,
+    MissingOutputs,
+    NoDataFlowKernelError,
+    ParslError,
+    SerializationError,
+    TaskCancelledAtCleanup,
+)
+from .executors import DaskExecutor, ThreadPoolExecutor
+from .files import File
+from .futures import AppFuture, DataFuture
+from .loader import DataFlowKernelLoader, clear, dfk, load, wait_for_current_tasks
+from .states import States
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AppBadFormatting", "AppException", "AppFuture", "AppTimeout", "BadCheckpoint",
+    "BadStdStreamFile", "BashAppNoReturn", "BashExitFailure", "Config", "ConfigurationError",
+    "DEEP_DEPENDENCY_RESOLVER", "DaskExecutor", "DataFlowException", "DataFlowKernel",
+    "DataFlowKernelLoader", "DataFuture", "DependencyError", "DependencyResolver",
+    "ExecutorLost", "File", "JoinApp", "JoinError", "MissingOutputs", "NoDataFlowKernelError",
+    "ParslError", "PythonApp", "SHALLOW_DEPENDENCY_RESOLVER", "SerializationError", "States",
+    "TaskCancelledAtCleanup", "ThreadPoolExecutor", "clear", "dfk", "join_app", "load",
+    "python_app", "wait_for_current_tasks",
+]

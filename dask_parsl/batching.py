@@ -1,0 +1,123 @@
+"""Shipping app calls to the scheduler as one graph per burst, not one message per call."""
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from typing import Callable
+
+from distributed import Client
+
+from .completions import CompletionListener
+from .errors import SerializationError
+
+logger = logging.getLogger(__name__)
+
+
+class GraphBatcher:
+    """Collects ``(key, task, app_future)`` items and submits them in batches.
+
+    ``put`` costs a deque append; a background thread wakes, waits
+    ``interval`` seconds for more calls to arrive, then sends everything
+    queued (at most ``max_size`` tasks) as one ``update-graph`` message.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        listener: CompletionListener,
+        on_unsendable: Callable,
+        interval: float,
+        max_size: int,
+    ) -> None:
+        self._client = client
+        self._listener = listener
+        self._on_unsendable = on_unsendable
+        self._interval = interval
+        self._max_size = max_size
+        self._queue: collections.deque = collections.deque()
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="dask-parsl-submit", daemon=True)
+        self._thread.start()
+
+    def put(self, key: str, task, app_future) -> None:
+        self._queue.append((key, task, app_future))
+        if not self._wake.is_set():
+            self._idle.clear()
+            self._wake.set()
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Block until everything queued so far has been sent."""
+        self._idle.wait(timeout)
+
+    def close(self) -> None:
+        self._closing = True
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            if self._closing and not self._queue:
+                self._idle.set()
+                return
+            time.sleep(self._interval)
+            self._wake.clear()
+            while self._queue:
+                batch = []
+                while self._queue and len(batch) < self._max_size:
+                    batch.append(self._queue.popleft())
+                try:
+                    self._send(batch)
+                except Exception:  # never let the thread die with work queued
+                    logger.exception("Submitting a batch of %d tasks failed", len(batch))
+            if not self._queue:
+                self._idle.set()
+
+    def _send(self, batch: list) -> None:
+        with self._listener.lock:
+            pending = self._listener.pending
+            for key, _, app_future in batch:
+                pending[key] = app_future
+            try:
+                futures = self._client.get(
+                    {key: task for key, task, _ in batch}, [key for key, _, _ in batch], sync=False
+                )
+            except Exception:
+                futures = None
+            if futures is not None:
+                for (_, _, app_future), dask_future in zip(batch, futures):
+                    app_future._remote = dask_future
+                return
+        # Something in the batch cannot be serialized: send the tasks one by
+        # one so the offending calls fail with a clear error and the rest run.
+        for key, task, app_future in batch:
+            with self._listener.lock:
+                try:
+                    (app_future._remote,) = self._client.get({key: task}, [key], sync=False)
+                    continue
+                except Exception as error:
+                    pending.pop(key, None)
+                    failure = error
+            self._on_unsendable(app_future, task, failure)
+
+
+def describe_unpicklable(app_name: str, task, error: Exception) -> SerializationError:
+    """Name the argument of ``task`` that cannot be pickled."""
+    import cloudpickle
+
+    for position, value in enumerate(task.args[1:]):
+        try:
+            cloudpickle.dumps(value)
+        except Exception as reason:
+            return SerializationError(app_name, f"positional argument {position} ({type(value).__name__})", str(reason))
+    for name, value in task.kwargs.items():
+        try:
+            cloudpickle.dumps(value)
+        except Exception as reason:
+            return SerializationError(app_name, f"keyword argument '{name}' ({type(value).__name__})", str(reason))
+    return SerializationError(app_name, "the app function or its arguments", str(error))

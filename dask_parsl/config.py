@@ -1,0 +1,93 @@
+"""``Config``: what a DataFlowKernel is built from."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Sequence
+
+from .dependencies import DependencyResolver
+from .errors import ConfigurationError
+
+EXIT_MODES = ("cleanup", "skip", "wait")
+CHECKPOINT_MODES = (None, "task_exit", "periodic", "dfk_exit", "manual")
+
+
+class Config:
+    """Configuration of a workflow session, with Parsl's parameters.
+
+    ``executors`` defaults to one ``DaskExecutor`` running an embedded
+    ``LocalCluster``. Parsl's older keywords ``app_cache``, ``checkpoint_mode``,
+    ``checkpoint_files`` and ``checkpoint_period`` are accepted.
+    """
+
+    def __init__(
+        self,
+        executors: Iterable[Any] | None = None,
+        memoizer: Any = None,
+        dependency_resolver: DependencyResolver | None = None,
+        exit_mode: str = "cleanup",
+        garbage_collect: bool = True,
+        internal_tasks_max_threads: int = 10,
+        retries: int = 0,
+        retry_handler: Callable | None = None,
+        run_dir: str = "runinfo",
+        std_autopath: Callable | None = None,
+        strategy: str | None = "simple",
+        strategy_period: float = 5,
+        max_idletime: float = 120.0,
+        monitoring: Any = None,
+        usage_tracking: int = 0,
+        project_name: str | None = None,
+        initialize_logging: bool = True,
+        app_cache: bool = True,
+        checkpoint_files: Sequence[str] | None = None,
+        checkpoint_mode: str | None = None,
+        checkpoint_period: str | None = None,
+    ) -> None:
+        from .executors import DaskExecutor, Executor
+
+        self.executors: tuple = tuple(executors or ()) or (DaskExecutor(),)
+        for executor in self.executors:
+            if not isinstance(executor, Executor):
+                raise ConfigurationError(
+                    f"{executor!r} is not a dask_parsl executor: use DaskExecutor(...) "
+                    "or ThreadPoolExecutor(...)"
+                )
+        labels = [executor.label for executor in self.executors]
+        duplicates = sorted({label for label in labels if labels.count(label) > 1})
+        if duplicates:
+            raise ConfigurationError(
+                f"Executors must have unique labels; repeated: {', '.join(map(repr, duplicates))}"
+            )
+        if exit_mode not in EXIT_MODES:
+            raise ConfigurationError(f"exit_mode must be one of {EXIT_MODES}, not {exit_mode!r}")
+        if checkpoint_mode not in CHECKPOINT_MODES:
+            raise ConfigurationError(
+                f"checkpoint_mode must be one of {CHECKPOINT_MODES}, not {checkpoint_mode!r}"
+            )
+        if not isinstance(retries, int) or retries < 0:
+            raise ConfigurationError(f"retries must be a whole number >= 0, not {retries!r}")
+        if internal_tasks_max_threads < 1:
+            raise ConfigurationError("internal_tasks_max_threads must be at least 1")
+        self.memoizer = memoizer
+        self.dependency_resolver = dependency_resolver
+        self.exit_mode = exit_mode
+        self.garbage_collect = garbage_collect
+        self.internal_tasks_max_threads = internal_tasks_max_threads
+        self.retries = retries
+        self.retry_handler = retry_handler
+        self.run_dir = run_dir
+        self.std_autopath = std_autopath
+        self.strategy = strategy
+        self.strategy_period = strategy_period
+        self.max_idletime = max_idletime
+        self.monitoring = monitoring
+        self.usage_tracking = usage_tracking
+        self.project_name = project_name
+        self.initialize_logging = initialize_logging
+        self.app_cache = app_cache
+        self.checkpoint_files = checkpoint_files
+        self.checkpoint_mode = checkpoint_mode
+        self.checkpoint_period = checkpoint_period
+
+    def __repr__(self) -> str:
+        labels = ", ".join(executor.label for executor in self.executors)
+        return f"<Config executors=[{labels}] run_dir={self.run_dir!r} exit_mode={self.exit_mode!r}>"

@@ -1,0 +1,477 @@
+"""The DataFlowKernel: turns app calls into Dask tasks and futures."""
+from __future__ import annotations
+
+import atexit
+import concurrent.futures
+import datetime
+import itertools
+import logging
+import operator
+import os
+import random
+import threading
+import uuid
+import weakref
+from typing import Any
+
+import distributed
+from dask import is_dask_collection
+from dask._task_spec import List, Task, TaskRef
+
+from . import settings
+from .config import Config
+from .dependencies import (
+    SHALLOW_DEPENDENCY_RESOLVER,
+    gather_dependencies,
+    replace_dependencies,
+)
+from .errors import (
+    DependencyError,
+    ExecutorLost,
+    JoinError,
+    NoDataFlowKernelError,
+    TaskCancelledAtCleanup,
+)
+from .batching import describe_unpicklable
+from .files import File
+from .futures import ON_WORKER, AppFuture, DataFuture, FinishedDependency
+from .rundir import make_rundir, start_file_logging
+from .states import States
+from .worker_tasks import AppCall, file_after, run_python_app
+
+logger = logging.getLogger(__name__)
+
+FUTURE_TYPES = (concurrent.futures.Future, distributed.Future)
+JOIN_EXECUTOR = "_join"
+
+
+class DataFlowKernel:
+    """Runs a workflow: tracks tasks, resolves dependencies, talks to executors.
+
+    Usually made by ``dask_parsl.load(config)``; use it as a context manager
+    to clean up as ``config.exit_mode`` says.
+    """
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        self.run_dir = make_rundir(self.config.run_dir)
+        self.run_id = str(uuid.uuid4())
+        self._stop_logging = None
+        if self.config.initialize_logging:
+            level = logging.getLevelName(str(settings.get("logging.level")).upper())
+            self._stop_logging = start_file_logging(os.path.join(self.run_dir, "parsl.log"), level)
+        logger.info("Starting DataFlowKernel %s in %s", self.run_id, self.run_dir)
+        self.tasks: dict[int, dict] = {}
+        self._task_ids = itertools.count()
+        self._last_tid = -1
+        self._key_token = uuid.uuid4().hex[:8]
+        self.cleanup_called = False
+        self.resolver = self.config.dependency_resolver or SHALLOW_DEPENDENCY_RESOLVER
+        self._unfetched: weakref.WeakSet = weakref.WeakSet()
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            self.config.internal_tasks_max_threads, thread_name_prefix="dask-parsl-internal"
+        )
+        self.executors: dict[str, Any] = {}
+        try:
+            for executor in self.config.executors:
+                executor.start(self.run_dir, self._task_finished, self._connection_lost,
+                               self._submission_failed)
+                self.executors[executor.label] = executor
+        except BaseException:
+            self._shutdown_executors()
+            self._pool.shutdown(wait=False)
+            if self._stop_logging:
+                self._stop_logging()
+            raise
+        self._labels = list(self.executors)
+        atexit.register(self._atexit_cleanup)
+
+    @property
+    def task_count(self) -> int:
+        """How many tasks have been submitted."""
+        return self._last_tid + 1
+
+    # ------------------------------------------------------------------ submit
+    def submit(self, app: Any, args: tuple, kwargs: dict) -> AppFuture:
+        """Make a task of one app call; returns its future without blocking."""
+        if self.cleanup_called:
+            raise NoDataFlowKernelError("Cannot submit to a DataFlowKernel that has been cleaned up")
+        tid = self._last_tid = next(self._task_ids)
+        record = {
+            "dfk": self, "id": tid, "app": app, "func": app.func, "func_name": app.__name__,
+            "args": args, "kwargs": kwargs, "status": States.pending, "depends": [],
+            "executor": None, "fail_count": 0, "fail_cost": 0.0, "fail_history": [],
+            "try_id": 0, "hashsum": None, "from_memo": None, "join": app.kind == "join",
+            "memoize": app.cache, "ignore_for_cache": app.ignore_for_cache,
+            "resource_specification": kwargs.get("parsl_resource_specification") or {},
+            "time_invoked": datetime.datetime.now(), "time_returned": None,
+        }
+        future = AppFuture(record)
+        record["app_fu"] = future
+        outputs = kwargs.get("outputs")
+        if outputs:
+            future._outputs = [DataFuture(future, f, tid) for f in outputs if isinstance(f, File)]
+        self.tasks[tid] = record
+        try:
+            depends = gather_dependencies(self.resolver, args, kwargs)
+            executor = None if record["join"] else self._choose_executor(app, tid, depends)
+            record["executor"] = executor.label if executor else JOIN_EXECUTOR
+            computed = self._compute_collections(depends, executor)
+            if computed:
+                depends = [computed.get(id(dep), dep) for dep in depends]
+            record["depends"] = depends
+            record["_computed"] = computed
+            waiting = [dep for dep in depends if not self._ready(dep, executor)]
+            if waiting:
+                self._launch_when_done(record, waiting)
+            else:
+                self._launch(record)
+        except Exception as error:
+            self._fail(record, error)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("Task %s submitted for app %s", tid, app.__name__)
+        return future
+
+    def submit_lifted(self, parent: AppFuture, operation: str, argument: Any) -> AppFuture:
+        """``parent[key]`` or ``parent.attr`` as a new task, run where ``parent``'s result is."""
+        from .apps import PythonApp
+
+        func = operator.getitem if operation == "getitem" else getattr
+        executors = [parent._executor.label] if parent._executor is not None else "all"
+        return PythonApp(func, data_flow_kernel=self, executors=executors)(parent, argument)
+
+    def _choose_executor(self, app: Any, tid: int, depends: list) -> Any:
+        if app.executors == "all":
+            labels = self._labels
+        else:
+            labels = list(app.executors)
+            unknown = [label for label in labels if label not in self.executors]
+            if unknown:
+                raise ValueError(
+                    f"Task {tid} (app {app.__name__}) asks for executor {unknown[0]!r}, "
+                    f"but the loaded executors are {self._labels}"
+                )
+        if len(labels) == 1:
+            return self.executors[labels[0]]
+        for dep in depends:  # run next to the data when we can
+            where = getattr(dep, "_executor", None)
+            if where is not None and where.label in labels:
+                return where
+        return self.executors[random.choice(labels)]
+
+    def _compute_collections(self, depends: list, executor: Any) -> dict:
+        """Start computing the Dask collections among ``depends``; their futures by id."""
+        collections = [dep for dep in depends if not isinstance(dep, FUTURE_TYPES)]
+        if not collections:
+            return {}
+        where = executor or next(iter(self.executors.values()))
+        return {id(c): where.compute(c) for c in collections if is_dask_collection(c)}
+
+    def _ready(self, dep: Any, executor: Any) -> bool:
+        """Can a task on ``executor`` be launched now with respect to ``dep``?"""
+        if isinstance(dep, AppFuture):
+            if executor is not None and dep._key is not None and dep._executor is executor:
+                return True
+            return dep.done() and (dep._exception is not None or dep._result is not ON_WORKER)
+        if isinstance(dep, DataFuture):
+            return dep.done() or self._ready(dep.parent, executor)
+        if isinstance(dep, distributed.Future):
+            if executor is not None and executor.same_scheduler(dep):
+                return True
+            return False
+        return dep.done()
+
+    def _launch_when_done(self, record: dict, waiting: list) -> None:
+        remaining = len(waiting)
+        lock = threading.Lock()
+
+        def one_done(_: Any) -> None:
+            nonlocal remaining
+            with lock:
+                remaining -= 1
+                last = remaining == 0
+            if last and not self.cleanup_called:
+                self._pool.submit(self._launch_or_fail, record)
+
+        for dep in waiting:
+            dep.add_done_callback(one_done)
+
+    def _launch_or_fail(self, record: dict) -> None:
+        try:
+            self._launch(record)
+        except Exception as error:
+            self._fail(record, error)
+
+    def _launch(self, record: dict) -> None:
+        if self.cleanup_called:
+            return
+        failed = self._failed_dependencies(record["depends"])
+        if failed:
+            self._fail(record, DependencyError(failed, record["id"]), States.dep_fail)
+        elif record["join"]:
+            self._pool.submit(self._run_join, record)
+        else:
+            self._enqueue(record)
+
+    def _enqueue(self, record: dict) -> None:
+        app = record["app"]
+        executor = self.executors[record["executor"]]
+        args, kwargs = record["args"], record["kwargs"]
+        if record["depends"]:
+            computed = record["_computed"]
+            args, kwargs = replace_dependencies(
+                self.resolver, args, kwargs, lambda dep: self._graph_value(dep, executor, computed)
+            )
+        call = app.__dict__.get("_app_call")
+        if call is None:
+            call = app._app_call = AppCall(app.func, app.__name__)
+        key = f"{app.__name__}-{self._key_token}-{record['id']}"
+        task = Task(key, run_python_app, call, *args, **kwargs)
+        future = record["app_fu"]
+        future._executor = executor
+        record["status"] = States.launched
+        executor.submit(key, task, future)
+        future._key = key  # only now may later calls reference it in their graphs
+
+    def _graph_value(self, dep: Any, executor: Any, computed: dict) -> Any:
+        """What stands for ``dep`` in a task graph on ``executor``."""
+        if isinstance(dep, AppFuture):
+            if dep._key is not None and dep._executor is executor:
+                return _graph_ref(dep._key)
+            return dep.result()
+        if isinstance(dep, DataFuture):
+            parent = dep.parent
+            if not dep.done() and parent._key is not None and parent._executor is executor:
+                return Task(f"file-{uuid.uuid4().hex}", file_after, dep.file_obj, _graph_ref(parent._key))
+            return dep.file_obj
+        if isinstance(dep, distributed.Future) and executor.same_scheduler(dep):
+            return TaskRef(dep.key)
+        if id(dep) in computed:
+            return TaskRef(computed[id(dep)].key)
+        return dep.result()
+
+    # ------------------------------------------------------------------ joins
+    def _run_join(self, record: dict) -> None:
+        app = record["app"]
+        try:
+            args, kwargs = record["args"], record["kwargs"]
+            if record["depends"]:
+                args, kwargs = replace_dependencies(
+                    self.resolver, args, kwargs,
+                    lambda dep: self._local_value(dep, record["_computed"]),
+                )
+            inner = app.func(*args, **kwargs)
+        except Exception as error:
+            self._fail(record, error)
+            return
+        single = isinstance(inner, FUTURE_TYPES)
+        if not single and not (isinstance(inner, list) and all(isinstance(f, FUTURE_TYPES) for f in inner)):
+            self._fail(record, TypeError(
+                f"join_app {app.__name__} must return a Future or a list of Futures, "
+                f"not {type(inner).__name__}"))
+            return
+        record["status"] = States.joining
+        record["joins"] = inner
+        inner_futures = [inner] if single else inner
+        if not inner_futures:
+            self._complete(record, [])
+            return
+        remaining = len(inner_futures)
+        lock = threading.Lock()
+
+        def one_done(_: Any) -> None:
+            nonlocal remaining
+            with lock:
+                remaining -= 1
+                last = remaining == 0
+            if last:
+                self._pool.submit(self._finish_join, record, inner_futures, single)
+
+        for inner_future in inner_futures:
+            inner_future.add_done_callback(one_done)
+
+    def _finish_join(self, record: dict, inner: list, single: bool) -> None:
+        failed = self._failed_dependencies(inner)
+        if failed:
+            self._fail(record, JoinError(failed, record["id"]))
+            return
+        future = record["app_fu"]
+        remote = [f for f in inner if isinstance(f, AppFuture) and f._result is ON_WORKER]
+        executors = {f._executor for f in remote}
+        try:
+            if len(remote) == len(inner) and len(executors) == 1:
+                # the results stay where they are; the join's future points at them
+                future._executor = executors.pop()
+                if single:
+                    future._remote, key = inner[0]._remote, inner[0]._key
+                else:
+                    future._remote, key = [f._remote for f in inner], [f._key for f in inner]
+                self._complete(record, ON_WORKER)
+                future._key = key
+            else:
+                values = [f.result() for f in inner]
+                self._complete(record, values[0] if single else values)
+        except Exception as error:
+            self._fail(record, error)
+
+    def _local_value(self, dep: Any, computed: dict) -> Any:
+        if isinstance(dep, DataFuture):
+            return dep.file_obj
+        if id(dep) in computed:
+            return computed[id(dep)].result()
+        return dep.result()
+
+    # ------------------------------------------------------------------ completion
+    def _task_finished(self, future: AppFuture, succeeded: bool) -> None:
+        """Called by an executor when the Dask task of ``future`` has finished."""
+        record = future.task_record
+        if succeeded:
+            self._complete(record, ON_WORKER, States.exec_done)
+            return
+        failed = self._failed_dependencies(record["depends"])
+        if failed:
+            self._fail(record, DependencyError(failed, record["id"]), States.dep_fail)
+            return
+        try:
+            error = future._remote.exception()
+        except BaseException as cancelled:  # e.g. the key was cancelled
+            error = cancelled
+        self._fail(record, error)
+
+    def _submission_failed(self, future: AppFuture, task: Task, error: Exception) -> None:
+        record = future.task_record
+        failed = self._failed_dependencies(record["depends"])
+        if failed:
+            self._fail(record, DependencyError(failed, record["id"]), States.dep_fail)
+        else:
+            self._fail(record, describe_unpicklable(record["func_name"], task, error))
+
+    def _connection_lost(self, future: AppFuture) -> None:
+        record = future.task_record
+        self._fail(record, ExecutorLost(record["id"], record["executor"]))
+
+    def _failed_dependencies(self, depends: list) -> list[tuple[BaseException, str]]:
+        failed = []
+        for dep in depends:
+            if isinstance(dep, distributed.Future):
+                if dep.status in ("error", "cancelled"):
+                    try:
+                        failed.append((dep.exception(), repr(dep)))
+                    except BaseException as error:
+                        failed.append((error, repr(dep)))
+            elif dep.done() and dep.exception() is not None:
+                label = f"task {dep.tid}" if isinstance(dep, (AppFuture, DataFuture)) else repr(dep)
+                failed.append((dep.exception(), label))
+        return failed
+
+    def _complete(self, record: dict, value: Any, state: States = States.exec_done) -> None:
+        record["status"] = state
+        record["time_returned"] = datetime.datetime.now()
+        self._forget(record)
+        future = record["app_fu"]
+        try:
+            future.set_result(value)
+        except concurrent.futures.InvalidStateError:  # already failed by cleanup
+            return
+        if value is ON_WORKER:
+            self._unfetched.add(future)
+
+    def _fail(self, record: dict, error: BaseException, state: States = States.failed) -> None:
+        record["status"] = state
+        record["time_returned"] = datetime.datetime.now()
+        record["fail_count"] += 1
+        record["fail_history"].append(repr(error))
+        self._forget(record)
+        logger.info("Task %s (%s) failed: %r", record["id"], record["func_name"], error)
+        try:
+            record["app_fu"].set_exception(error)
+        except concurrent.futures.InvalidStateError:
+            pass
+
+    def _forget(self, record: dict) -> None:
+        """Drop what a finished task no longer needs, so finished work can be freed."""
+        if self.config.garbage_collect:
+            self.tasks.pop(record["id"], None)
+        record.pop("_computed", None)
+        if record["depends"]:
+            record["args"], record["kwargs"] = replace_dependencies(
+                self.resolver, record["args"], record["kwargs"], FinishedDependency.of
+            )
+            record["depends"] = [getattr(dep, "tid", None) for dep in record["depends"]]
+
+    # ------------------------------------------------------------------ lifecycle
+    def wait_for_current_tasks(self) -> None:
+        """Block until every task submitted so far (and any they start) has finished."""
+        while True:
+            unfinished = [r["app_fu"] for r in list(self.tasks.values()) if not r["app_fu"].done()]
+            if not unfinished:
+                return
+            concurrent.futures.wait(unfinished)
+
+    def cleanup(self) -> None:
+        """Shut down executors and release the kernel; unfinished tasks fail."""
+        if self.cleanup_called:
+            raise NoDataFlowKernelError("This DataFlowKernel has already been cleaned up")
+        self.cleanup_called = True
+        logger.info("Cleaning up DataFlowKernel %s", self.run_id)
+        self._fetch_results_still_held()
+        self._shutdown_executors()
+        for record in list(self.tasks.values()):
+            if not record["app_fu"].done():
+                self._fail(record, TaskCancelledAtCleanup(record["id"]))
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        atexit.unregister(self._atexit_cleanup)
+        from .loader import DataFlowKernelLoader
+
+        if DataFlowKernelLoader._dfk is self:
+            DataFlowKernelLoader.clear()
+        logger.info("DataFlowKernel %s cleaned up", self.run_id)
+        if self._stop_logging:
+            self._stop_logging()
+
+    def _fetch_results_still_held(self) -> None:
+        """Bring results the user still holds to the client before the cluster goes away."""
+        by_executor: dict[Any, list] = {}
+        for future in list(self._unfetched):
+            if future._result is ON_WORKER:
+                by_executor.setdefault(future._executor, []).append(future)
+        for executor, futures in by_executor.items():
+            try:
+                values = executor.gather([f._remote for f in futures])
+            except Exception:
+                logger.exception("Could not fetch results from executor %s", executor.label)
+                continue
+            for future, value in zip(futures, values):
+                future._result = value
+
+    def _shutdown_executors(self) -> None:
+        for executor in self.executors.values():
+            try:
+                executor.shutdown()
+            except Exception:
+                logger.exception("Shutting down executor %s failed", executor.label)
+
+    def _atexit_cleanup(self) -> None:
+        if not self.cleanup_called:
+            logger.info("Python is exiting: cleaning up DataFlowKernel %s", self.run_id)
+            self.cleanup()
+
+    def __enter__(self) -> DataFlowKernel:
+        return self
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        mode = self.config.exit_mode
+        if mode == "skip":
+            return
+        if mode == "wait" and exc_type is None:
+            self.wait_for_current_tasks()
+        self.cleanup()
+
+    def __repr__(self) -> str:
+        return f"<DataFlowKernel {self.run_dir} executors={self._labels}>"
+
+
+def _graph_ref(key: Any) -> Any:
+    if isinstance(key, list):
+        return List(*[TaskRef(k) for k in key])
+    return TaskRef(key)

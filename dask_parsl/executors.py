@@ -1,0 +1,181 @@
+"""Executors: the Dask clusters that run apps, chosen by label."""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Callable
+
+import dask.config
+from dask.utils import parse_timedelta
+from distributed import Client, LocalCluster
+
+from . import settings
+from .batching import GraphBatcher
+from .completions import CompletionListener
+
+logger = logging.getLogger(__name__)
+
+
+class Executor:
+    """Base class of dask_parsl executors."""
+
+    label: str
+
+    def start(self, run_dir: str, on_done: Callable, on_lost: Callable, on_unsendable: Callable) -> None:
+        raise NotImplementedError
+
+    def shutdown(self) -> None:
+        raise NotImplementedError
+
+
+class DaskExecutor(Executor):
+    """Runs apps on a Dask cluster.
+
+    ``cluster`` may be a cluster object (``LocalCluster``, any dask-jobqueue
+    cluster, anything with a ``scheduler_address``), a scheduler address
+    string, a ``distributed.Client``, or ``None`` for an embedded
+    ``LocalCluster``: worker processes with one thread each, one per core,
+    scheduler and dashboard on 127.0.0.1. Keyword arguments are passed to the
+    embedded ``LocalCluster``.
+    """
+
+    def __init__(
+        self,
+        label: str = "dask",
+        cluster: Any = None,
+        *,
+        n_workers: int | None = None,
+        threads_per_worker: int = 1,
+        **cluster_kwargs: Any,
+    ) -> None:
+        if not isinstance(label, str) or not label:
+            raise ValueError(f"executor label must be a non-empty string, not {label!r}")
+        if cluster is not None and (n_workers is not None or cluster_kwargs):
+            raise ValueError(
+                "n_workers and LocalCluster keywords only apply when DaskExecutor "
+                "starts its own cluster (cluster=None)"
+            )
+        self.label = label
+        self.cluster = cluster
+        self._local_kwargs = dict(
+            n_workers=n_workers or os.cpu_count() or 1,
+            threads_per_worker=threads_per_worker,
+            processes=True,
+            host="127.0.0.1",
+            **cluster_kwargs,
+        )
+        self.client: Client | None = None
+        self._owns_cluster = False
+        self._owns_client = False
+        self._listener: CompletionListener | None = None
+        self._batcher: GraphBatcher | None = None
+
+    # -- lifecycle -------------------------------------------------------
+    def _make_cluster(self) -> Any:
+        kwargs = dict(self._local_kwargs)
+        kwargs.setdefault("dashboard_address", settings.get("local-cluster.dashboard-address"))
+        saturation = settings.get("local-cluster.worker-saturation")
+        with dask.config.set({"distributed.scheduler.worker-saturation": float(saturation)}):
+            return LocalCluster(**kwargs)
+
+    def _connect(self) -> Client:
+        if isinstance(self.cluster, Client):
+            return self.cluster
+        if self.cluster is None:
+            self.cluster = self._make_cluster()
+            self._owns_cluster = True
+        self._owns_client = True
+        return Client(self.cluster, set_as_default=_no_default_client())
+
+    def start(self, run_dir: str, on_done: Callable, on_lost: Callable, on_unsendable: Callable) -> None:
+        """Connect to (or start) the cluster and begin accepting tasks."""
+        self.run_dir = run_dir
+        self.client = self._connect()
+        self._listener = CompletionListener(self.client, on_done, on_lost)
+        self._batcher = GraphBatcher(
+            self.client,
+            self._listener,
+            on_unsendable,
+            interval=parse_timedelta(settings.get("submit.batch-interval")),
+            max_size=int(settings.get("submit.max-batch-size")),
+        )
+        logger.info("Executor %s connected to %s; dashboard %s", self.label,
+                    self.client.scheduler.address, self.dashboard_link)
+
+    def shutdown(self) -> None:
+        """Stop submitting, disconnect, and close the cluster if this executor started it."""
+        if self._batcher is not None:
+            self._batcher.close()
+        if self._listener is not None:
+            self._listener.close()
+        if self._owns_client and self.client is not None:
+            self.client.close()
+        if self._owns_cluster:
+            self.cluster.close()
+            self.cluster = None
+            self._owns_cluster = False
+
+    # -- used by the DataFlowKernel --------------------------------------
+    def submit(self, key: str, task: Any, app_future: Any) -> None:
+        self._batcher.put(key, task, app_future)
+
+    def flush(self) -> None:
+        self._batcher.flush()
+
+    def gather(self, remote: Any) -> Any:
+        return self.client.gather(remote)
+
+    def compute(self, collection: Any) -> Any:
+        """Start computing a Dask collection here; returns its dask Future."""
+        return self.client.compute(collection)
+
+    def same_scheduler(self, dask_future: Any) -> bool:
+        return dask_future.client.scheduler.address == self.client.scheduler.address
+
+    def take_pending(self) -> list:
+        return self._listener.take_pending() if self._listener else []
+
+    @property
+    def dashboard_link(self) -> str | None:
+        try:
+            return self.client.dashboard_link if self.client else None
+        except Exception:  # no dashboard (bokeh missing or disabled)
+            return None
+
+    def __repr__(self) -> str:
+        where = self.client.scheduler.address if self.client else "not started"
+        return f"<{type(self).__name__} label={self.label!r} {where}>"
+
+
+class ThreadPoolExecutor(DaskExecutor):
+    """Runs apps in threads of this process (an in-process Dask cluster)."""
+
+    def __init__(
+        self,
+        label: str = "threads",
+        max_threads: int = 2,
+        thread_name_prefix: str = "",
+        storage_access: Any = None,
+        working_dir: str | None = None,
+    ) -> None:
+        super().__init__(label=label)
+        self.max_threads = max_threads
+        self.storage_access = storage_access
+        self.working_dir = working_dir
+        self._local_kwargs = dict(
+            n_workers=1,
+            threads_per_worker=max_threads,
+            processes=False,
+            dashboard_address="127.0.0.1:0",
+        )
+
+
+def _no_default_client() -> bool:
+    """True when the user has no default Dask client yet."""
+    from distributed import default_client
+
+    try:
+        default_client()
+    except ValueError:
+        return True
+    return False

@@ -1,0 +1,163 @@
+"""``AppFuture`` and ``DataFuture``: what app calls return."""
+from __future__ import annotations
+
+import concurrent.futures
+from typing import TYPE_CHECKING, Any
+
+from .files import File
+
+if TYPE_CHECKING:
+    from .executors import Executor
+
+
+class _OnWorker:
+    """Marks a finished result that is still held by a Dask worker."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<result on a worker>"
+
+
+ON_WORKER = _OnWorker()
+
+
+class FinishedDependency:
+    """Stands in a finished task's record for a future it depended on."""
+
+    __slots__ = ("tid",)
+
+    def __init__(self, tid: int | None) -> None:
+        self.tid = tid
+
+    @classmethod
+    def of(cls, future: Any) -> FinishedDependency:
+        return cls(getattr(future, "tid", None))
+
+    def __repr__(self) -> str:
+        return f"<result of task {self.tid}>"
+
+
+class AppFuture(concurrent.futures.Future):
+    """The future of one app call.
+
+    A ``concurrent.futures.Future``: ``result()``, ``exception()``, ``done()``,
+    ``add_done_callback()``, ``concurrent.futures.wait`` and ``as_completed`` work
+    as usual. A result stays on the Dask worker that computed it until
+    ``result()`` is called; passing the future to another app moves it worker
+    to worker, never through the client.
+    """
+
+    def __init__(self, task_record: dict) -> None:
+        super().__init__()
+        self.task_record = task_record
+        self._outputs: list[DataFuture] = []
+        # where the result lives: a dask Future (or list of them) on `_executor`
+        self._remote: Any = None
+        self._executor: Executor | None = None
+        # the dask key (or list of keys) later tasks may reference in their graphs
+        self._key: Any = None
+
+    @property
+    def tid(self) -> int:
+        """This task's id, counted from 0 in its kernel."""
+        return self.task_record["id"]
+
+    @property
+    def outputs(self) -> list[DataFuture]:
+        """One ``DataFuture`` per ``File`` in the call's ``outputs``."""
+        return self._outputs
+
+    @property
+    def stdout(self) -> Any:
+        return self.task_record["kwargs"].get("stdout")
+
+    @property
+    def stderr(self) -> Any:
+        return self.task_record["kwargs"].get("stderr")
+
+    def task_status(self) -> str:
+        """The task's state name, e.g. ``'launched'``, ``'exec_done'``, ``'dep_fail'``."""
+        return self.task_record["status"].name
+
+    def result(self, timeout: float | None = None) -> Any:
+        value = super().result(timeout)
+        if value is ON_WORKER:
+            value = self._fetch()
+        return value
+
+    def _fetch(self) -> Any:
+        value = self._executor.gather(self._remote)
+        self._result = value  # keep it, as a concurrent future does
+        return value
+
+    def cancel(self) -> bool:
+        raise NotImplementedError("Cancelling an app future is not supported")
+
+    def cancelled(self) -> bool:
+        return False
+
+    def __getitem__(self, key: Any) -> AppFuture:
+        return self.task_record["dfk"].submit_lifted(self, "getitem", key)
+
+    def __getattr__(self, name: str) -> AppFuture:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.task_record["dfk"].submit_lifted(self, "getattr", name)
+
+    def __repr__(self) -> str:
+        state = self._state.lower()
+        if self._state == "FINISHED":
+            if self._exception is not None:
+                state += f" raised {type(self._exception).__name__}"
+            elif self._result is ON_WORKER:
+                state += " (result on a worker)"
+            else:
+                state += f" returned {type(self._result).__name__}"
+        name = self.task_record.get("func_name", "?")
+        return f"<AppFuture task {self.tid} {name} at 0x{id(self):x} state={state}>"
+
+
+class DataFuture(concurrent.futures.Future):
+    """The future of a ``File`` that an app writes.
+
+    It completes with the ``File`` when the app that writes it finishes, and
+    fails with that app's exception.
+    """
+
+    def __init__(self, fut: AppFuture, file_obj: File, tid: int | None = None) -> None:
+        super().__init__()
+        if not isinstance(file_obj, File):
+            raise TypeError(f"DataFuture needs a File, not {type(file_obj).__name__}")
+        self.parent = fut
+        self.file_obj = file_obj
+        self._tid = tid
+        fut.add_done_callback(self._parent_done)
+
+    def _parent_done(self, parent: concurrent.futures.Future) -> None:
+        error = parent.exception()
+        if error is not None:
+            self.set_exception(error)
+        else:
+            self.set_result(self.file_obj)
+
+    @property
+    def tid(self) -> int | None:
+        return self._tid
+
+    @property
+    def filepath(self) -> str:
+        return self.file_obj.filepath
+
+    @property
+    def filename(self) -> str:
+        return self.file_obj.filename
+
+    def cancel(self) -> bool:
+        raise NotImplementedError("Cancelling a data future is not supported")
+
+    def cancelled(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<DataFuture of task {self._tid} at 0x{id(self):x} file={self.file_obj.url} state={self._state.lower()}>"
