@@ -37,7 +37,7 @@ from .files import File
 from .futures import ON_WORKER, AppFuture, DataFuture, FinishedDependency
 from .rundir import make_rundir, start_file_logging
 from .states import States
-from .worker_tasks import AppCall, file_after, run_python_app
+from .worker_tasks import AppCall, file_after, run_python_app, without_future_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -176,9 +176,12 @@ class DataFlowKernel:
         if isinstance(dep, DataFuture):
             return dep.done() or self._ready(dep.parent, executor)
         if isinstance(dep, distributed.Future):
-            if executor is not None and executor.same_scheduler(dep):
-                return True
-            return False
+            # another client's future may not have reached the scheduler yet: wait for it
+            return (
+                executor is not None
+                and executor.same_scheduler(dep)
+                and (dep.client is executor.client or dep.done())
+            )
         return dep.done()
 
     def _launch_when_done(self, record: dict, waiting: list) -> None:
@@ -205,9 +208,8 @@ class DataFlowKernel:
     def _launch(self, record: dict) -> None:
         if self.cleanup_called:
             return
-        failed = self._failed_dependencies(record["depends"])
-        if failed:
-            self._fail(record, DependencyError(failed, record["id"]), States.dep_fail)
+        if self._failed_dependencies(record["depends"]):
+            self._fail_with_dependencies(record)
         elif record["join"]:
             self._pool.submit(self._run_join, record)
         else:
@@ -224,7 +226,7 @@ class DataFlowKernel:
             )
         call = app.__dict__.get("_app_call")
         if call is None:
-            call = app._app_call = AppCall(app.func, app.__name__)
+            call = app._app_call = AppCall(without_future_defaults(app.func), app.__name__)
         key = f"{app.__name__}-{self._key_token}-{record['id']}"
         task = Task(key, run_python_app, call, *args, **kwargs)
         future = record["app_fu"]
@@ -328,27 +330,49 @@ class DataFlowKernel:
         if succeeded:
             self._complete(record, ON_WORKER, States.exec_done)
             return
-        failed = self._failed_dependencies(record["depends"])
-        if failed:
-            self._fail(record, DependencyError(failed, record["id"]), States.dep_fail)
+        if self._failed_dependencies(record["depends"]):
+            self._fail_with_dependencies(record)
             return
         try:
             error = future._remote.exception()
-        except BaseException as cancelled:  # e.g. the key was cancelled
+            if error is None:  # cancelled: result() says why
+                future._remote.result()
+        except BaseException as cancelled:
             error = cancelled
-        self._fail(record, error)
+        self._fail(record, error or concurrent.futures.CancelledError(f"task {record['id']}"))
 
     def _submission_failed(self, future: AppFuture, task: Task, error: Exception) -> None:
         record = future.task_record
-        failed = self._failed_dependencies(record["depends"])
-        if failed:
-            self._fail(record, DependencyError(failed, record["id"]), States.dep_fail)
+        if self._failed_dependencies(record["depends"]):
+            self._fail_with_dependencies(record)
         else:
             self._fail(record, describe_unpicklable(record["func_name"], task, error))
 
     def _connection_lost(self, future: AppFuture) -> None:
         record = future.task_record
         self._fail(record, ExecutorLost(record["id"], record["executor"]))
+
+    def _fail_with_dependencies(self, record: dict) -> None:
+        """Fail with ``DependencyError`` once every dependency has finished, as Parsl
+        does, so the error names all the dependencies that failed."""
+        unfinished = [dep for dep in record["depends"] if not dep.done()]
+        remaining = len(unfinished)
+        lock = threading.Lock()
+
+        def fail(_: Any = None) -> None:
+            nonlocal remaining
+            with lock:
+                remaining -= 1
+                if remaining > 0:
+                    return
+            failed = self._failed_dependencies(record["depends"])
+            self._fail(record, DependencyError(failed, record["id"]), States.dep_fail)
+
+        if not unfinished:
+            remaining = 1
+            fail()
+        for dep in unfinished:
+            dep.add_done_callback(fail)
 
     def _failed_dependencies(self, depends: list) -> list[tuple[BaseException, str]]:
         failed = []

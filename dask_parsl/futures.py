@@ -91,6 +91,13 @@ class AppFuture(concurrent.futures.Future):
         self._result = value  # keep it, as a concurrent future does
         return value
 
+    def __reduce__(self):
+        raise TypeError(
+            f"an AppFuture (task {self.tid}) cannot be sent to a worker: futures are "
+            "dependencies only as top-level arguments or items of inputs=, or anywhere "
+            "with Config(dependency_resolver=DEEP_DEPENDENCY_RESOLVER)"
+        )
+
     def cancel(self) -> bool:
         raise NotImplementedError("Cancelling an app future is not supported")
 

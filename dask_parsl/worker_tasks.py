@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pickle
+import types
 from typing import Any, Callable
 
 import cloudpickle
@@ -22,6 +23,32 @@ class AppCall:
 
     def __reduce__(self):
         return AppCall, (self.func, self.name)
+
+
+def without_future_defaults(func: Callable) -> Callable:
+    """``func``, minus default values that are futures.
+
+    Apps pass their captured defaults explicitly on every call, so the
+    function's own defaults are never used on the worker; a future among them
+    (``inputs=[other_app()]``) would only make the function unpicklable.
+    """
+    from .dependencies import is_dependency
+
+    defaults = getattr(func, "__defaults__", None) or ()
+    kwdefaults = getattr(func, "__kwdefaults__", None) or {}
+    holds_future = any(
+        is_dependency(item)
+        for value in (*defaults, *kwdefaults.values())
+        for item in (value if isinstance(value, (list, tuple)) else (value,))
+    )
+    if not holds_future:
+        return func
+    copy = types.FunctionType(func.__code__, func.__globals__, func.__name__,
+                              tuple(None for _ in defaults), func.__closure__)
+    copy.__kwdefaults__ = {name: None for name in kwdefaults} or None
+    copy.__qualname__ = func.__qualname__
+    copy.__module__ = func.__module__
+    return copy
 
 
 def run_python_app(call: AppCall, /, *args: Any, **kwargs: Any) -> Any:

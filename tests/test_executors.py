@@ -1,0 +1,113 @@
+"""Executors: the embedded LocalCluster, given clusters, addresses, threads, routing."""
+import os
+import threading
+
+import pytest
+from distributed import Client, LocalCluster
+
+import dask_parsl as parsl
+from dask_parsl import Config, DaskExecutor, ThreadPoolExecutor, python_app
+
+
+@python_app
+def where():
+    return os.getpid(), threading.current_thread().name
+
+
+@python_app
+def add(a, b):
+    return a + b
+
+
+@python_app(executors=["threads"])
+def on_threads(x):
+    return x, os.getpid()
+
+
+@python_app(executors=["dask"])
+def on_dask(x):
+    return x * 10, os.getpid()
+
+
+def test_default_load_starts_a_local_cluster_of_processes(run_dir):
+    with parsl.load(Config(run_dir=run_dir)) as kernel:
+        executor = kernel.executors["dask"]
+        info = executor.client.scheduler_info()
+        workers = info["workers"].values()
+        assert len(workers) == os.cpu_count()
+        assert all(w["nthreads"] == 1 for w in workers)
+        assert executor.client.scheduler.address.startswith("tcp://127.0.0.1:")
+        assert executor.dashboard_link.startswith("http://127.0.0.1:")
+        pids = {where().result()[0] for _ in range(8)}
+        assert os.getpid() not in pids
+        worker_pids = set(executor.client.run(os.getpid).values())
+        assert pids <= worker_pids
+    assert executor.cluster is None  # the embedded cluster was closed
+
+
+def test_scheduler_address_and_client(cluster, run_dir):
+    with parsl.load(Config(executors=[DaskExecutor(cluster=cluster.scheduler_address)], run_dir=run_dir)):
+        assert add(1, 2).result() == 3
+    with Client(cluster) as client:
+        with parsl.load(Config(executors=[DaskExecutor(cluster=client)], run_dir=run_dir)):
+            assert add(2, 2).result() == 4
+        assert client.status == "running"  # a user's client is left open
+
+
+def test_thread_pool_executor_runs_in_this_process(run_dir):
+    with parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=3)], run_dir=run_dir)) as kernel:
+        pid, _ = where().result()
+        assert pid == os.getpid()
+        assert kernel.executors["threads"].client.nthreads() and sum(
+            kernel.executors["threads"].client.nthreads().values()) == 3
+
+
+def test_routing_by_label_and_dependencies_across_executors(cluster, run_dir):
+    config = Config(executors=[ThreadPoolExecutor(label="threads"), DaskExecutor(label="dask", cluster=cluster)],
+                    run_dir=run_dir)
+    with parsl.load(config):
+        first = on_threads(4)
+        value, thread_pid = first.result()
+        assert (value, thread_pid) == (4, os.getpid())
+        second = on_dask(first[0])
+        value, dask_pid = second.result()
+        assert value == 40 and dask_pid != os.getpid()
+        back = on_threads(second[0])
+        assert back.result()[0] == 40
+        assert add(on_threads(1)[0], on_dask(2)[0]).result() == 21
+
+
+def test_constructor_rejects_local_options_with_a_cluster(cluster):
+    with pytest.raises(ValueError, match="only apply"):
+        DaskExecutor(cluster=cluster, n_workers=3)
+
+
+def test_cluster_that_cannot_be_reached_fails_load_quickly(run_dir):
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        with pytest.raises(OSError):
+            parsl.load(Config(executors=[DaskExecutor(cluster="tcp://127.0.0.1:1")], run_dir=run_dir))
+    with pytest.raises(parsl.NoDataFlowKernelError):
+        parsl.dfk()
+
+
+def test_scheduler_going_away_fails_pending_tasks(run_dir):
+    import time
+
+    @python_app
+    def nap(seconds):
+        time.sleep(seconds)
+        return seconds
+
+    cluster = LocalCluster(n_workers=1, processes=True, host="127.0.0.1", dashboard_address=":0")
+    kernel = parsl.load(Config(executors=[DaskExecutor(cluster=cluster)], run_dir=run_dir))
+    try:
+        future = nap(60)
+        time.sleep(1)
+        cluster.close()
+        error = future.exception(timeout=120)
+        assert isinstance(error, parsl.ExecutorLost)
+        assert "lost the connection to the scheduler of executor 'dask'" in str(error)
+    finally:
+        kernel.cleanup()
