@@ -18,9 +18,11 @@ logger = logging.getLogger(__name__)
 class GraphBatcher:
     """Collects ``(key, task, app_future)`` items and submits them in batches.
 
-    ``put`` costs a deque append; a background thread wakes, waits
-    ``interval`` seconds for more calls to arrive, then sends everything
-    queued (at most ``max_size`` tasks) as one ``update-graph`` message.
+    ``put`` costs a deque append. A background thread wakes, then waits in
+    steps of ``interval`` for as long as more calls keep arriving (at most
+    ``max_wait``), and sends everything queued (at most ``max_size`` tasks) as
+    one ``update-graph`` message: a lone call waits one ``interval``; a loop
+    making thousands of calls becomes a few large graphs.
     """
 
     def __init__(
@@ -29,12 +31,14 @@ class GraphBatcher:
         listener: CompletionListener,
         on_unsendable: Callable,
         interval: float,
+        max_wait: float,
         max_size: int,
     ) -> None:
         self._client = client
         self._listener = listener
         self._on_unsendable = on_unsendable
         self._interval = interval
+        self._max_wait = max_wait
         self._max_size = max_size
         self._queue: collections.deque = collections.deque()
         self._wake = threading.Event()
@@ -65,7 +69,7 @@ class GraphBatcher:
             if self._closing and not self._queue:
                 self._idle.set()
                 return
-            time.sleep(self._interval)
+            self._wait_for_the_burst_to_end()
             self._wake.clear()
             while self._queue:
                 batch = []
@@ -77,6 +81,16 @@ class GraphBatcher:
                     logger.exception("Submitting a batch of %d tasks failed", len(batch))
             if not self._queue:
                 self._idle.set()
+
+    def _wait_for_the_burst_to_end(self) -> None:
+        """Let calls gather while the caller keeps making them (up to ``max_wait``)."""
+        deadline = time.monotonic() + self._max_wait
+        queued = -1
+        while queued != len(self._queue) and len(self._queue) < self._max_size:
+            queued = len(self._queue)
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(self._interval)
 
     def _send(self, batch: list) -> None:
         with self._listener.lock:

@@ -97,6 +97,7 @@ class DaskExecutor(Executor):
             self._listener,
             on_unsendable,
             interval=parse_timedelta(settings.get("submit.batch-interval")),
+            max_wait=parse_timedelta(settings.get("submit.batch-max-wait")),
             max_size=int(settings.get("submit.max-batch-size")),
         )
         logger.info("Executor %s connected to %s; dashboard %s", self.label,
