@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+import dask.config
 from distributed import Client, LocalCluster, wait
 
 import dask_parsl
@@ -113,10 +114,12 @@ def client_memory_per_task(n: int) -> tuple[float, int]:
 
     port = 18000 + os.getpid() % 1000
     address = f"tcp://127.0.0.1:{port}"
+    saturation = str(dask.config.get("parsl.local-cluster.worker-saturation"))
+    env = dict(os.environ, DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=saturation)
     scheduler = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
          "--port", str(port), "--dashboard-address", ":0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     workers = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "2",
          "--nthreads", "1", "--host", "127.0.0.1"],
@@ -149,8 +152,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=":0") as cluster, Client(cluster) as client:
+    # the scheduler setting dask_parsl's embedded LocalCluster uses (parsl.yaml)
+    saturation = float(dask.config.get("parsl.local-cluster.worker-saturation"))
+    print(f"LocalCluster: 2 worker processes x 1 thread, worker-saturation={saturation}")
+    with dask.config.set({"distributed.scheduler.worker-saturation": saturation}):
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=":0")
+    with cluster, Client(cluster) as client:
         client.submit(noop, 0).result()
         config = Config(executors=[DaskExecutor(cluster=cluster)], run_dir="/tmp/dask_parsl_bench")
         with dask_parsl.load(config):

@@ -42,8 +42,6 @@ class GraphBatcher:
         self._max_size = max_size
         self._queue: collections.deque = collections.deque()
         self._wake = threading.Event()
-        self._idle = threading.Event()
-        self._idle.set()
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="dask-parsl-submit", daemon=True)
         self._thread.start()
@@ -51,12 +49,7 @@ class GraphBatcher:
     def put(self, key: str, task, app_future) -> None:
         self._queue.append((key, task, app_future))
         if not self._wake.is_set():
-            self._idle.clear()
             self._wake.set()
-
-    def flush(self, timeout: float | None = None) -> None:
-        """Block until everything queued so far has been sent."""
-        self._idle.wait(timeout)
 
     def close(self) -> None:
         self._closing = True
@@ -67,7 +60,6 @@ class GraphBatcher:
         while True:
             self._wake.wait()
             if self._closing and not self._queue:
-                self._idle.set()
                 return
             self._wait_for_the_burst_to_end()
             self._wake.clear()
@@ -79,8 +71,6 @@ class GraphBatcher:
                     self._send(batch)
                 except Exception:  # never let the thread die with work queued
                     logger.exception("Submitting a batch of %d tasks failed", len(batch))
-            if not self._queue:
-                self._idle.set()
 
     def _wait_for_the_burst_to_end(self) -> None:
         """Let calls gather while the caller keeps making them (up to ``max_wait``)."""

@@ -67,7 +67,10 @@ class CompletionListener:
         get = self._events.get
         while True:
             try:
-                events = [get(timeout=1.0)]
+                first = get(timeout=1.0)
+                if first is None:  # close() wakes us up
+                    return
+                events = [first]
             except queue.Empty:
                 if self._closed:
                     return
@@ -76,9 +79,13 @@ class CompletionListener:
                 continue
             while True:
                 try:
-                    events.append(self._events.get_nowait())
+                    event = self._events.get_nowait()
                 except queue.Empty:
                     break
+                if event is None:
+                    self._closed = True
+                    break
+                events.append(event)
             with self.lock:
                 pop = self.pending.pop
                 finished = [(pop(key), ok) for key, ok in events if key in self.pending]
@@ -97,11 +104,5 @@ class CompletionListener:
 
     def close(self) -> None:
         self._closed = True
+        self._events.put(None)
         self._thread.join(timeout=5)
-
-    def take_pending(self) -> list:
-        """Remove and return every app future still waiting for its task."""
-        with self.lock:
-            waiting = list(self.pending.values())
-            self.pending.clear()
-        return waiting

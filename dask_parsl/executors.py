@@ -120,9 +120,6 @@ class DaskExecutor(Executor):
     def submit(self, key: str, task: Any, app_future: Any) -> None:
         self._batcher.put(key, task, app_future)
 
-    def flush(self) -> None:
-        self._batcher.flush()
-
     def gather(self, remote: Any) -> Any:
         return self.client.gather(remote)
 
@@ -132,9 +129,6 @@ class DaskExecutor(Executor):
 
     def same_scheduler(self, dask_future: Any) -> bool:
         return dask_future.client.scheduler.address == self.client.scheduler.address
-
-    def take_pending(self) -> list:
-        return self._listener.take_pending() if self._listener else []
 
     @property
     def dashboard_link(self) -> str | None:
