@@ -46,11 +46,12 @@ def raw_map(client: Client, n: int) -> float:
     return time.perf_counter() - started
 
 
-def raw_chain(client: Client, n: int) -> float:
+def timed_chain(call, n: int) -> float:
+    """Time ``n`` dependent calls, each taking the previous one's future."""
     started = time.perf_counter()
-    value = client.submit(step, 0, pure=False)
+    value = call(0)
     for _ in range(n - 1):
-        value = client.submit(step, value, pure=False)
+        value = call(value)
     value.result()
     return time.perf_counter() - started
 
@@ -60,15 +61,6 @@ def app_map(n: int) -> float:
     futures = [noop_app(i) for i in range(n)]
     dask_parsl.wait_for_current_tasks()
     assert all(f.exception() is None for f in futures)
-    return time.perf_counter() - started
-
-
-def app_chain(n: int) -> float:
-    started = time.perf_counter()
-    value = step_app(0)
-    for _ in range(n - 1):
-        value = step_app(value)
-    value.result()
     return time.perf_counter() - started
 
 
@@ -97,15 +89,7 @@ def parsl_figures(n: int, chain: int) -> tuple[float, float] | None:
             [f.result() for f in futures]
             return time.perf_counter() - started
 
-        def chain_run() -> float:
-            started = time.perf_counter()
-            value = p_step(0)
-            for _ in range(chain - 1):
-                value = p_step(value)
-            value.result()
-            return time.perf_counter() - started
-
-        return best_of(2, map_run), best_of(2, chain_run)
+        return best_of(2, map_run), best_of(2, lambda: timed_chain(p_step, chain))
 
 
 def client_memory_per_task(n: int) -> tuple[float, int]:
@@ -168,8 +152,9 @@ def main() -> None:
             for name, measure in [
                 ("raw map", lambda: raw_map(client, args.tasks)),
                 ("app map", lambda: app_map(args.tasks)),
-                ("raw chain", lambda: raw_chain(client, args.chain)),
-                ("app chain", lambda: app_chain(args.chain)),
+                ("raw chain", lambda: timed_chain(
+                    lambda value: client.submit(step, value, pure=False), args.chain)),
+                ("app chain", lambda: timed_chain(step_app, args.chain)),
             ]:
                 results[name] = best_of(args.runs, measure)
 

@@ -59,8 +59,6 @@ class GraphBatcher:
     def _run(self) -> None:
         while True:
             self._wake.wait()
-            if self._closing and not self._queue:
-                return
             self._wait_for_the_burst_to_end()
             self._wake.clear()
             while self._queue:
@@ -71,6 +69,8 @@ class GraphBatcher:
                     self._send(batch)
                 except Exception:  # never let the thread die with work queued
                     logger.exception("Submitting a batch of %d tasks failed", len(batch))
+            if self._closing:  # checked after clear(): close() may have set _wake meanwhile
+                return
 
     def _wait_for_the_burst_to_end(self) -> None:
         """Let calls gather while the caller keeps making them (up to ``max_wait``)."""
@@ -94,7 +94,7 @@ class GraphBatcher:
             except Exception:
                 futures = None
             if futures is not None:
-                for (_, _, app_future), dask_future in zip(batch, futures):
+                for (_, _, app_future), dask_future in zip(batch, futures, strict=True):
                     app_future._remote = dask_future
                 return
         # Something in the batch cannot be serialized: send the tasks one by
@@ -118,10 +118,12 @@ def describe_unpicklable(app_name: str, task, error: Exception) -> Serialization
         try:
             cloudpickle.dumps(value)
         except Exception as reason:
-            return SerializationError(app_name, f"positional argument {position} ({type(value).__name__})", str(reason))
+            what = f"positional argument {position} ({type(value).__name__})"
+            return SerializationError(app_name, what, str(reason))
     for name, value in task.kwargs.items():
         try:
             cloudpickle.dumps(value)
         except Exception as reason:
-            return SerializationError(app_name, f"keyword argument '{name}' ({type(value).__name__})", str(reason))
+            what = f"keyword argument '{name}' ({type(value).__name__})"
+            return SerializationError(app_name, what, str(reason))
     return SerializationError(app_name, "the app function or its arguments", str(error))

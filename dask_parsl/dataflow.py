@@ -19,6 +19,7 @@ from dask import is_dask_collection
 from dask._task_spec import List, Task, TaskRef
 
 from . import settings
+from .batching import describe_unpicklable
 from .config import Config
 from .dependencies import (
     SHALLOW_DEPENDENCY_RESOLVER,
@@ -32,7 +33,6 @@ from .errors import (
     NoDataFlowKernelError,
     TaskCancelledAtCleanup,
 )
-from .batching import describe_unpicklable
 from .files import File
 from .futures import ON_WORKER, AppFuture, DataFuture, FinishedDependency
 from .rundir import make_rundir, start_file_logging
@@ -465,7 +465,7 @@ class DataFlowKernel:
             except Exception:
                 logger.exception("Could not fetch results from executor %s", executor.label)
                 continue
-            for future, value in zip(futures, values):
+            for future, value in zip(futures, values, strict=True):
                 future._result = value
 
     def _shutdown_executors(self) -> None:

@@ -167,4 +167,5 @@ class DataFuture(concurrent.futures.Future):
         return False
 
     def __repr__(self) -> str:
-        return f"<DataFuture of task {self._tid} at 0x{id(self):x} file={self.file_obj.url} state={self._state.lower()}>"
+        return (f"<DataFuture of task {self._tid} at 0x{id(self):x} "
+                f"file={self.file_obj.url} state={self._state.lower()}>")

@@ -7,7 +7,6 @@ import pytest
 from distributed import Client
 from distributed.diagnostics.plugin import SchedulerPlugin
 
-import dask_parsl as parsl
 from dask_parsl import AppFuture, File, python_app
 
 
@@ -53,7 +52,7 @@ def echo_keywords(priority=None, resources=None, key=None, workers=None, retries
 
 
 @python_app
-def sum_defaults(inputs=[double(0) if False else 1, 2]):  # noqa: B006 - plain default list
+def sum_defaults(inputs=[1, 2]):  # noqa: B006 - the Parsl idiom
     return sum(inputs)
 
 
@@ -124,7 +123,7 @@ def test_default_inputs_and_resource_spec_are_captured(dfk):
 
 def test_default_future_in_inputs_is_a_dependency(dfk):
     @python_app
-    def add_default(inputs=[double(21)]):  # noqa: B006 - the Parsl idiom being tested
+    def add_default(inputs=[double(21)]):  # noqa: B006,B008 - the Parsl idiom being tested
         return inputs[0]
 
     assert add_default().result() == 42

@@ -63,8 +63,8 @@ def test_thread_pool_executor_runs_in_this_process(run_dir):
 
 
 def test_routing_by_label_and_dependencies_across_executors(cluster, run_dir):
-    config = Config(executors=[ThreadPoolExecutor(label="threads"), DaskExecutor(label="dask", cluster=cluster)],
-                    run_dir=run_dir)
+    executors = [ThreadPoolExecutor(label="threads"), DaskExecutor(label="dask", cluster=cluster)]
+    config = Config(executors=executors, run_dir=run_dir)
     with parsl.load(config):
         first = on_threads(4)
         value, thread_pid = first.result()

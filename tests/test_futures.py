@@ -84,7 +84,7 @@ def test_getitem_and_getattr_are_lifted(dfk):
     assert content.result() == 7
     assert add(record["size"], 1).result() == 5
     with pytest.raises(AttributeError):
-        record._private
+        record._private  # noqa: B018
 
 
 def test_concurrent_futures_helpers_work(dfk):
