@@ -6,8 +6,8 @@ would cost a coroutine and a thread hop per task; instead the handlers of
 those three messages are wrapped to put the key on a queue, and one thread
 drains the queue in batches and completes the app futures.
 
-The handler table is internal to ``distributed`` (stable since 2017, tested on
-the versions in setup.cfg); this module is the only place that touches it.
+The handler table is internal to ``distributed`` (tested on 2026.8.0, the
+lower bound in setup.cfg); this module is the only place that touches it.
 """
 from __future__ import annotations
 
