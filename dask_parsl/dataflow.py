@@ -12,7 +12,7 @@ import random
 import threading
 import uuid
 import weakref
-from typing import Any
+from typing import Any, Callable
 
 import distributed
 from dask import is_dask_collection
@@ -112,24 +112,25 @@ class DataFlowKernel:
         if outputs:
             future._outputs = [DataFuture(future, f, tid) for f in outputs if isinstance(f, File)]
         self.tasks[tid] = record
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("Task %s submitted for app %s", tid, app.__name__)
         try:
             depends = gather_dependencies(self.resolver, args, kwargs)
             executor = None if record["join"] else self._choose_executor(app, tid, depends)
             record["executor"] = executor.label if executor else JOIN_EXECUTOR
-            computed = self._compute_collections(depends, executor)
-            if computed:
-                depends = [computed.get(id(dep), dep) for dep in depends]
-            record["depends"] = depends
-            record["_computed"] = computed
-            waiting = [dep for dep in depends if not self._ready(dep, executor)]
-            if waiting:
-                self._launch_when_done(record, waiting)
-            else:
-                self._launch(record)
+            if depends:
+                computed = self._compute_collections(depends, executor)
+                if computed:
+                    depends = [computed.get(id(dep), dep) for dep in depends]
+                record["depends"] = depends
+                record["_computed"] = computed
+                waiting = [dep for dep in depends if not self._ready(dep, executor)]
+                if waiting:
+                    self._launch_when_done(record, waiting)
+                    return future
+            self._launch(record)
         except Exception as error:
             self._fail(record, error)
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("Task %s submitted for app %s", tid, app.__name__)
         return future
 
     def submit_lifted(self, parent: AppFuture, operation: str, argument: Any) -> AppFuture:
@@ -185,19 +186,11 @@ class DataFlowKernel:
         return dep.done()
 
     def _launch_when_done(self, record: dict, waiting: list) -> None:
-        remaining = len(waiting)
-        lock = threading.Lock()
-
-        def one_done(_: Any) -> None:
-            nonlocal remaining
-            with lock:
-                remaining -= 1
-                last = remaining == 0
-            if last and not self.cleanup_called:
+        def launch() -> None:
+            if not self.cleanup_called:
                 self._pool.submit(self._launch_or_fail, record)
 
-        for dep in waiting:
-            dep.add_done_callback(one_done)
+        when_all_done(waiting, launch)
 
     def _launch_or_fail(self, record: dict) -> None:
         try:
@@ -278,19 +271,9 @@ class DataFlowKernel:
         if not inner_futures:
             self._complete(record, [])
             return
-        remaining = len(inner_futures)
-        lock = threading.Lock()
-
-        def one_done(_: Any) -> None:
-            nonlocal remaining
-            with lock:
-                remaining -= 1
-                last = remaining == 0
-            if last:
-                self._pool.submit(self._finish_join, record, inner_futures, single)
-
-        for inner_future in inner_futures:
-            inner_future.add_done_callback(one_done)
+        when_all_done(
+            inner_futures, lambda: self._pool.submit(self._finish_join, record, inner_futures, single)
+        )
 
     def _finish_join(self, record: dict, inner: list, single: bool) -> None:
         failed = self._failed_dependencies(inner)
@@ -355,24 +338,11 @@ class DataFlowKernel:
     def _fail_with_dependencies(self, record: dict) -> None:
         """Fail with ``DependencyError`` once every dependency has finished, as Parsl
         does, so the error names all the dependencies that failed."""
-        unfinished = [dep for dep in record["depends"] if not dep.done()]
-        remaining = len(unfinished)
-        lock = threading.Lock()
-
-        def fail(_: Any = None) -> None:
-            nonlocal remaining
-            with lock:
-                remaining -= 1
-                if remaining > 0:
-                    return
+        def fail() -> None:
             failed = self._failed_dependencies(record["depends"])
             self._fail(record, DependencyError(failed, record["id"]), States.dep_fail)
 
-        if not unfinished:
-            remaining = 1
-            fail()
-        for dep in unfinished:
-            dep.add_done_callback(fail)
+        when_all_done([dep for dep in record["depends"] if not dep.done()], fail)
 
     def _failed_dependencies(self, depends: list) -> list[tuple[BaseException, str]]:
         failed = []
@@ -493,6 +463,26 @@ class DataFlowKernel:
 
     def __repr__(self) -> str:
         return f"<DataFlowKernel {self.run_dir} executors={self._labels}>"
+
+
+def when_all_done(futures: list, callback: Callable[[], Any]) -> None:
+    """Call ``callback()`` once every future in ``futures`` is done (at once if none)."""
+    remaining = len(futures)
+    if not remaining:
+        callback()
+        return
+    lock = threading.Lock()
+
+    def one_done(_: Any) -> None:
+        nonlocal remaining
+        with lock:
+            remaining -= 1
+            if remaining:
+                return
+        callback()
+
+    for future in futures:
+        future.add_done_callback(one_done)
 
 
 def _graph_ref(key: Any) -> Any:
