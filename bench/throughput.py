@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -35,8 +36,32 @@ noop_app = dask_parsl.python_app(noop)
 step_app = dask_parsl.python_app(step)
 
 
-def best_of(runs: int, measure) -> float:
-    return min(measure() for _ in range(runs))
+def median_of(runs: int, measure) -> float:
+    return statistics.median(measure() for _ in range(runs))
+
+
+def settle(client: Client) -> None:
+    """Wait until the scheduler has forgotten earlier runs' tasks, then collect garbage,
+    so one run's clean-up is never timed as part of the next."""
+    deadline = time.monotonic() + 60
+    while client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    gc.collect()
+
+
+def paired(client: Client, runs: int, raw, app) -> tuple[float, float, float]:
+    """Median times of ``raw`` and ``app`` run alternately, and the median of their ratios."""
+    pairs = []
+    for _ in range(runs):
+        settle(client)
+        raw_time = raw()
+        settle(client)
+        pairs.append((raw_time, app()))
+    raw_times, app_times = zip(*pairs, strict=True)
+    ratio = statistics.median(raw_time / app_time for raw_time, app_time in pairs)
+    return statistics.median(raw_times), statistics.median(app_times), ratio
 
 
 def raw_map(client: Client, n: int) -> float:
@@ -89,7 +114,7 @@ def parsl_figures(n: int, chain: int) -> tuple[float, float] | None:
             [f.result() for f in futures]
             return time.perf_counter() - started
 
-        return best_of(2, map_run), best_of(2, lambda: timed_chain(p_step, chain))
+        return median_of(3, map_run), median_of(3, lambda: timed_chain(p_step, chain))
 
 
 def client_memory_per_task(n: int) -> tuple[float, int]:
@@ -133,7 +158,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=10000)
     parser.add_argument("--chain", type=int, default=300)
     parser.add_argument("--memory-tasks", type=int, default=100000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
     # the scheduler setting dask_parsl's embedded LocalCluster uses (parsl.yaml)
@@ -147,31 +172,26 @@ def main() -> None:
         config = Config(executors=[DaskExecutor(cluster=cluster)], run_dir="/tmp/dask_parsl_bench")
         with dask_parsl.load(config):
             app_map(500)
-            results = {}
-            # interleave so drift on a shared machine hits both sides alike
-            for name, measure in [
-                ("raw map", lambda: raw_map(client, args.tasks)),
-                ("app map", lambda: app_map(args.tasks)),
-                ("raw chain", lambda: timed_chain(
-                    lambda value: client.submit(step, value, pure=False), args.chain)),
-                ("app chain", lambda: timed_chain(step_app, args.chain)),
-            ]:
-                results[name] = best_of(args.runs, measure)
+            # alternate raw and app runs, so drift on a shared machine hits both alike
+            raw_map_s, app_map_s, map_ratio = paired(
+                client, args.runs, lambda: raw_map(client, args.tasks), lambda: app_map(args.tasks))
+            raw_chain_s, app_chain_s, chain_ratio = paired(
+                client, args.runs,
+                lambda: timed_chain(lambda value: client.submit(step, value, pure=False), args.chain),
+                lambda: timed_chain(step_app, args.chain))
 
-    print(f"no-op x{args.tasks}: raw client.map {results['raw map']:.2f} s, "
-          f"dask_parsl {results['app map']:.2f} s "
-          f"-> app throughput = {results['raw map'] / results['app map']:.2f} x raw (bar >= 0.95)")
-    print(f"chain x{args.chain}: raw client.submit {results['raw chain']:.2f} s, "
-          f"dask_parsl {results['app chain']:.2f} s "
-          f"-> {results['raw chain'] / results['app chain']:.2f} x raw (bar >= 0.95)")
+    print(f"no-op x{args.tasks}: raw client.map {raw_map_s:.2f} s, dask_parsl {app_map_s:.2f} s "
+          f"-> app throughput = {map_ratio:.2f} x raw (median of {args.runs} pairs; bar >= 0.95)")
+    print(f"chain x{args.chain}: raw client.submit {raw_chain_s:.2f} s, dask_parsl {app_chain_s:.2f} s "
+          f"-> {chain_ratio:.2f} x raw (bar >= 0.95)")
     parsl_times = parsl_figures(args.tasks, args.chain)
     if parsl_times is None:
         print("parsl is not installed: Parsl comparison skipped (pip install parsl)")
     else:
         p_map, p_chain = parsl_times
         print(f"Parsl HTEX (2 workers): no-op x{args.tasks} {p_map:.2f} s -> dask_parsl is "
-              f"{p_map / results['app map']:.2f} x Parsl; chain x{args.chain} {p_chain:.2f} s -> "
-              f"{p_chain / results['app chain']:.2f} x Parsl")
+              f"{p_map / app_map_s:.2f} x Parsl; chain x{args.chain} {p_chain:.2f} s -> "
+              f"{p_chain / app_chain_s:.2f} x Parsl")
     if args.memory_tasks:
         per_task, left = client_memory_per_task(args.memory_tasks)
         print(f"{args.memory_tasks} tasks, futures dropped: client memory {per_task:.0f} B/task "

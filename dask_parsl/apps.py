@@ -56,7 +56,7 @@ class App:
         from .loader import DataFlowKernelLoader
 
         dfk = self.data_flow_kernel or DataFlowKernelLoader.dfk()
-        return dfk.submit(self, args, {**self.kwargs, **kwargs})
+        return dfk.submit(self, args, {**self.kwargs, **kwargs} if self.kwargs else kwargs)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.__name__}>"

@@ -5,8 +5,10 @@ import collections
 import logging
 import threading
 import time
+import uuid
 from typing import Callable
 
+from dask._expr import LLGExpr
 from distributed import Client
 
 from .completions import CompletionListener
@@ -88,9 +90,8 @@ class GraphBatcher:
             for key, _, app_future in batch:
                 pending[key] = app_future
             try:
-                futures = self._client.get(
-                    {key: task for key, task, _ in batch}, [key for key, _, _ in batch], sync=False
-                )
+                futures = self._client.get(_graph({key: task for key, task, _ in batch}),
+                                           [key for key, _, _ in batch], sync=False)
             except Exception:
                 futures = None
             if futures is not None:
@@ -102,12 +103,22 @@ class GraphBatcher:
         for key, task, app_future in batch:
             with self._listener.lock:
                 try:
-                    (app_future._remote,) = self._client.get({key: task}, [key], sync=False)
+                    (app_future._remote,) = self._client.get(_graph({key: task}), [key], sync=False)
                     continue
                 except Exception as error:
                     pending.pop(key, None)
                     failure = error
             self._on_unsendable(app_future, task, failure)
+
+
+def _graph(tasks: dict) -> LLGExpr:
+    """The tasks as a graph expression named by a random token.
+
+    ``Client.get`` given a plain dict names it by tokenizing every task, which
+    hashes every argument: most of the cost of a batch. App calls are never
+    deduplicated, so a random name is right (``client.map`` does the same).
+    """
+    return LLGExpr(tasks, _determ_token=uuid.uuid4().hex)
 
 
 def describe_unpicklable(app_name: str, task, error: Exception) -> SerializationError:

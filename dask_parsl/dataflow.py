@@ -11,7 +11,7 @@ import os
 import random
 import threading
 import uuid
-import weakref
+from types import MappingProxyType
 from typing import Any, Callable
 
 import distributed
@@ -34,7 +34,14 @@ from .errors import (
     TaskCancelledAtCleanup,
 )
 from .files import File
-from .futures import ON_WORKER, AppFuture, DataFuture, FinishedDependency
+from .futures import (
+    ON_WORKER,
+    AppFuture,
+    DataFuture,
+    FinishedDependency,
+    FinishedFutures,
+    TaskRecord,
+)
 from .rundir import make_rundir, start_file_logging
 from .states import States
 from .worker_tasks import AppCall, file_after, run_python_app, without_future_defaults
@@ -42,6 +49,7 @@ from .worker_tasks import AppCall, file_after, run_python_app, without_future_de
 logger = logging.getLogger(__name__)
 
 FUTURE_TYPES = (concurrent.futures.Future, distributed.Future)
+NO_RESOURCES = MappingProxyType({})
 JOIN_EXECUTOR = "_join"
 
 
@@ -67,7 +75,9 @@ class DataFlowKernel:
         self._key_token = uuid.uuid4().hex[:8]
         self.cleanup_called = False
         self.resolver = self.config.dependency_resolver or SHALLOW_DEPENDENCY_RESOLVER
-        self._unfetched: weakref.WeakSet = weakref.WeakSet()
+        # weak references to the futures of finished tasks, for cleanup to fetch
+        # the results still held (a future's reference leaves when it dies)
+        self._finished_futures = FinishedFutures()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             self.config.internal_tasks_max_threads, thread_name_prefix="dask-parsl-internal"
         )
@@ -97,15 +107,15 @@ class DataFlowKernel:
         if self.cleanup_called:
             raise NoDataFlowKernelError("Cannot submit to a DataFlowKernel that has been cleaned up")
         tid = self._last_tid = next(self._task_ids)
-        record = {
+        record = TaskRecord({
             "dfk": self, "id": tid, "app": app, "func": app.func, "func_name": app.__name__,
-            "args": args, "kwargs": kwargs, "status": States.pending, "depends": [],
-            "executor": None, "fail_count": 0, "fail_cost": 0.0, "fail_history": [],
+            "args": args, "kwargs": kwargs, "status": States.pending, "depends": (),
+            "executor": None, "fail_count": 0, "fail_cost": 0.0, "fail_history": (),
             "try_id": 0, "hashsum": None, "from_memo": None, "join": app.kind == "join",
             "memoize": app.cache, "ignore_for_cache": app.ignore_for_cache,
-            "resource_specification": kwargs.get("parsl_resource_specification") or {},
+            "resource_specification": kwargs.get("parsl_resource_specification") or NO_RESOURCES,
             "time_invoked": datetime.datetime.now(), "time_returned": None,
-        }
+        })
         future = AppFuture(record)
         record["app_fu"] = future
         outputs = kwargs.get("outputs")
@@ -361,29 +371,32 @@ class DataFlowKernel:
     def _complete(self, record: dict, value: Any, state: States = States.exec_done) -> None:
         record["status"] = state
         record["time_returned"] = datetime.datetime.now()
-        self._forget(record)
-        future = record["app_fu"]
+        future = self._forget(record)
+        if future is None:
+            return
         try:
             future.set_result(value)
         except concurrent.futures.InvalidStateError:  # already failed by cleanup
             return
-        if value is ON_WORKER:
-            self._unfetched.add(future)
 
     def _fail(self, record: dict, error: BaseException, state: States = States.failed) -> None:
         record["status"] = state
         record["time_returned"] = datetime.datetime.now()
         record["fail_count"] += 1
-        record["fail_history"].append(repr(error))
-        self._forget(record)
+        record["fail_history"] = [*record["fail_history"], repr(error)]
+        future = self._forget(record)
         logger.info("Task %s (%s) failed: %r", record["id"], record["func_name"], error)
+        if future is None:
+            return
         try:
-            record["app_fu"].set_exception(error)
+            future.set_exception(error)
         except concurrent.futures.InvalidStateError:
             pass
 
-    def _forget(self, record: dict) -> None:
-        """Drop what a finished task no longer needs, so finished work can be freed."""
+    def _forget(self, record: TaskRecord) -> AppFuture | None:
+        """Drop what a finished task no longer needs, so finished work can be freed.
+
+        Returns the task's future, if it is still alive."""
         if self.config.garbage_collect:
             self.tasks.pop(record["id"], None)
         record.pop("_computed", None)
@@ -392,12 +405,16 @@ class DataFlowKernel:
                 self.resolver, record["args"], record["kwargs"], FinishedDependency.of
             )
             record["depends"] = [getattr(dep, "tid", None) for dep in record["depends"]]
+        return record.release_future(self._finished_futures)
 
     # ------------------------------------------------------------------ lifecycle
     def wait_for_current_tasks(self) -> None:
         """Block until every task submitted so far (and any they start) has finished."""
         while True:
-            unfinished = [r["app_fu"] for r in list(self.tasks.values()) if not r["app_fu"].done()]
+            unfinished = [
+                future for r in list(self.tasks.values())
+                if (future := r.get("app_fu")) is not None and not future.done()
+            ]
             if not unfinished:
                 return
             concurrent.futures.wait(unfinished)
@@ -411,7 +428,7 @@ class DataFlowKernel:
         self._fetch_results_still_held()
         self._shutdown_executors()
         for record in list(self.tasks.values()):
-            if not record["app_fu"].done():
+            if record.get("app_fu") is not None:  # still running
                 self._fail(record, TaskCancelledAtCleanup(record["id"]))
         self._pool.shutdown(wait=False, cancel_futures=True)
         atexit.unregister(self._atexit_cleanup)
@@ -426,7 +443,7 @@ class DataFlowKernel:
     def _fetch_results_still_held(self) -> None:
         """Bring results the user still holds to the client before the cluster goes away."""
         by_executor: dict[Any, list] = {}
-        for future in list(self._unfetched):
+        for future in self._finished_futures.alive():
             if future._result is ON_WORKER:
                 by_executor.setdefault(future._executor, []).append(future)
         for executor, futures in by_executor.items():

@@ -1,8 +1,12 @@
 """``AppFuture`` and ``DataFuture``: what app calls return."""
 from __future__ import annotations
 
+import collections
 import concurrent.futures
-from typing import TYPE_CHECKING, Any
+import threading
+import weakref
+from concurrent.futures._base import PENDING
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .files import File
 
@@ -22,6 +26,45 @@ class _OnWorker:
 ON_WORKER = _OnWorker()
 
 
+class FinishedFutures(dict):
+    """Weak references to the futures of finished tasks; each leaves when its future dies."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.remove = self.pop  # one bound method, not one per reference
+
+    def alive(self) -> list[AppFuture]:
+        return [future for reference in list(self) if (future := reference()) is not None]
+
+
+class TaskRecord(dict):
+    """A task's record (Parsl's field names).
+
+    While the task runs the record holds its ``AppFuture`` (``app_fu``); once it
+    has finished, only a weak reference, so a future the user drops is freed at
+    once by reference counting rather than by a full cyclic garbage collection.
+    """
+
+    def release_future(self, registry: FinishedFutures) -> AppFuture | None:
+        """Turn ``app_fu`` into a weak reference, also kept in ``registry`` until the
+        future dies; returns the future if it is alive."""
+        future = self.pop("app_fu", None)
+        if future is None:
+            return self["app_fu"]
+        reference = weakref.ref(future, registry.remove)
+        registry[reference] = None
+        self["_app_fu_ref"] = reference
+        return future
+
+    def __missing__(self, key: Any) -> Any:
+        if key == "app_fu" and "_app_fu_ref" in self:
+            return self["_app_fu_ref"]()
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or (key == "app_fu" and dict.__contains__(self, "_app_fu_ref"))
+
+
 class FinishedDependency:
     """Stands in a finished task's record for a future it depended on."""
 
@@ -38,6 +81,36 @@ class FinishedDependency:
         return f"<result of task {self.tid}>"
 
 
+class _Condition(threading.Condition):
+    """``threading.Condition`` minus its five per-instance bound methods.
+
+    Every AppFuture has a condition; these bound methods were a third of the
+    objects a live future adds for the cyclic garbage collector to traverse.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._waiters = collections.deque()
+
+    def acquire(self, *args: Any) -> bool:
+        return self._lock.acquire(*args)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def _release_save(self) -> Any:
+        return self._lock._release_save()
+
+    def _acquire_restore(self, state: Any) -> None:
+        self._lock._acquire_restore(state)
+
+    def _is_owned(self) -> bool:
+        return self._lock._is_owned()
+
+
+_NO_OUTPUTS: tuple = ()
+
+
 class AppFuture(concurrent.futures.Future):
     """The future of one app call.
 
@@ -49,9 +122,15 @@ class AppFuture(concurrent.futures.Future):
     """
 
     def __init__(self, task_record: dict) -> None:
-        super().__init__()
+        # what concurrent.futures.Future.__init__ sets, with a lighter condition
+        self._condition = _Condition()
+        self._state = PENDING
+        self._result = None
+        self._exception = None
+        self._waiters: list = []
+        self._done_callbacks: list = []
         self.task_record = task_record
-        self._outputs: list[DataFuture] = []
+        self._outputs: Sequence[DataFuture] = _NO_OUTPUTS
         # where the result lives: a dask Future (or list of them) on `_executor`
         self._remote: Any = None
         self._executor: Executor | None = None
@@ -66,7 +145,7 @@ class AppFuture(concurrent.futures.Future):
     @property
     def outputs(self) -> list[DataFuture]:
         """One ``DataFuture`` per ``File`` in the call's ``outputs``."""
-        return self._outputs
+        return self._outputs or []
 
     @property
     def stdout(self) -> Any:
