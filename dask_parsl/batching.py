@@ -64,15 +64,19 @@ class GraphBatcher:
             self._wait_for_the_burst_to_end()
             self._wake.clear()
             while self._queue:
-                batch = []
-                while self._queue and len(batch) < self._max_size:
-                    batch.append(self._queue.popleft())
-                try:
-                    self._send(batch)
-                except Exception:  # never let the thread die with work queued
-                    logger.exception("Submitting a batch of %d tasks failed", len(batch))
+                self._send_next_batch()
             if self._closing:  # checked after clear(): close() may have set _wake meanwhile
                 return
+
+    def _send_next_batch(self) -> None:
+        # a method of its own, so no frame keeps the batch (and its futures) alive
+        batch = []
+        while self._queue and len(batch) < self._max_size:
+            batch.append(self._queue.popleft())
+        try:
+            self._send(batch)
+        except Exception:  # never let the thread die with work queued
+            logger.exception("Submitting a batch of %d tasks failed", len(batch))
 
     def _wait_for_the_burst_to_end(self) -> None:
         """Let calls gather while the caller keeps making them (up to ``max_wait``)."""

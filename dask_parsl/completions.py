@@ -86,14 +86,18 @@ class CompletionListener:
                     self._closed = True
                     break
                 events.append(event)
-            with self.lock:
-                pop = self.pending.pop
-                finished = [(pop(key), ok) for key, ok in events if key in self.pending]
-            for app_future, succeeded in finished:
-                try:
-                    self._on_done(app_future, succeeded)
-                except Exception:
-                    logger.exception("Completing task %s failed", app_future.tid)
+            self._complete(events)
+
+    def _complete(self, events: list) -> None:
+        # a method of its own, so no frame keeps finished futures alive afterwards
+        with self.lock:
+            pop = self.pending.pop
+            finished = [(pop(key), ok) for key, ok in events if key in self.pending]
+        for app_future, succeeded in finished:
+            try:
+                self._on_done(app_future, succeeded)
+            except Exception:
+                logger.exception("Completing task %s failed", app_future.tid)
 
     def _fail_all_pending(self) -> None:
         with self.lock:

@@ -141,3 +141,35 @@ def test_results_stay_readable_after_cleanup(cluster, run_dir):
         futures = [double(i) for i in range(10)]
         parsl.wait_for_current_tasks()
     assert [f.result() for f in futures] == [2 * i for i in range(10)]
+
+
+def _keys_held(client, prefix):
+    """How many results of keys starting with ``prefix`` are in worker memory."""
+    return client.run_on_scheduler(lambda dask_scheduler: sum(
+        key.startswith(prefix) and task.state == "memory" for key, task in dask_scheduler.tasks.items()))
+
+
+def _wait_until_held(client, prefix, count):
+    import time
+
+    deadline = time.monotonic() + 30
+    while _keys_held(client, prefix) != count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _keys_held(client, prefix)
+
+
+def test_dropped_futures_free_their_results_on_the_cluster(dfk):
+    client = dfk.executors["dask"].client
+    prefix = f"double-{dfk._key_token}-"
+    value = double(1)
+    for _ in range(10):
+        value = double(value)
+    assert value.result() == 2 ** 11
+    assert _wait_until_held(client, prefix, 1) == 1  # the chain keeps only its last result
+    del value
+    assert _wait_until_held(client, prefix, 0) == 0
+    futures = [double(i) for i in range(50)]
+    parsl.wait_for_current_tasks()
+    assert _wait_until_held(client, prefix, 50) == 50
+    del futures
+    assert _wait_until_held(client, prefix, 0) == 0
