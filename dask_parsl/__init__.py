@@ -1,6 +1,7 @@
 """dask_parsl: Parsl's workflow model (apps, futures, retries, checkpoints) on Dask."""
 from . import settings  # noqa: F401  (registers the ``parsl`` dask.config defaults)
 from .apps import JoinApp, PythonApp, join_app, python_app
+from .checkpoint import get_all_checkpoints, get_last_checkpoint
 from .config import Config
 from .dataflow import DataFlowKernel
 from .dependencies import (
@@ -26,22 +27,27 @@ from .errors import (
     ParslError,
     SerializationError,
     TaskCancelledAtCleanup,
+    WorkerLost,
 )
 from .executors import DaskExecutor, ThreadPoolExecutor
 from .files import File
 from .futures import AppFuture, DataFuture
 from .loader import DataFlowKernelLoader, clear, dfk, load, wait_for_current_tasks
+from .memoization import BasicMemoizer
+from .plugin import WorkflowPlugin
+from .retries import RetryPolicy
 from .states import States
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AppBadFormatting", "AppException", "AppFuture", "AppTimeout", "BadCheckpoint",
+    "AppBadFormatting", "AppException", "AppFuture", "AppTimeout", "BadCheckpoint", "BasicMemoizer",
     "BadStdStreamFile", "BashAppNoReturn", "BashExitFailure", "Config", "ConfigurationError",
     "DEEP_DEPENDENCY_RESOLVER", "DaskExecutor", "DataFlowException", "DataFlowKernel",
     "DataFlowKernelLoader", "DataFuture", "DependencyError", "DependencyResolver",
     "ExecutorLost", "File", "JoinApp", "JoinError", "MissingOutputs", "NoDataFlowKernelError",
     "ParslError", "PythonApp", "SHALLOW_DEPENDENCY_RESOLVER", "SerializationError", "States",
-    "TaskCancelledAtCleanup", "ThreadPoolExecutor", "clear", "dfk", "join_app", "load",
+    "RetryPolicy", "TaskCancelledAtCleanup", "ThreadPoolExecutor", "WorkerLost", "WorkflowPlugin",
+    "clear", "dfk", "get_all_checkpoints", "get_last_checkpoint", "join_app", "load",
     "python_app", "wait_for_current_tasks",
 ]

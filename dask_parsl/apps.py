@@ -28,6 +28,7 @@ class App:
         executors: Sequence[str] | str = "all",
         cache: bool = False,
         ignore_for_cache: Sequence[str] | None = None,
+        retries: int | None = None,
     ) -> None:
         if not callable(func):
             raise TypeError(f"an app needs a function, not {type(func).__name__}")
@@ -39,6 +40,9 @@ class App:
         self.executors = executors
         self.cache = cache
         self.ignore_for_cache = list(ignore_for_cache or ())
+        if retries is not None and (not isinstance(retries, int) or retries < 0):
+            raise ValueError(f"retries must be a whole number >= 0, not {retries!r}")
+        self.retries = retries
         self.kwargs = self._defaults_to_capture(func)
 
     def _defaults_to_capture(self, func: Callable) -> dict:
@@ -87,9 +91,9 @@ class JoinApp(App):
     kind = "join"
 
     def __init__(self, func: Callable, data_flow_kernel: Any = None, cache: bool = False,
-                 ignore_for_cache: Sequence[str] | None = None) -> None:
+                 ignore_for_cache: Sequence[str] | None = None, retries: int | None = None) -> None:
         super().__init__(func, data_flow_kernel=data_flow_kernel, executors="all",
-                         cache=cache, ignore_for_cache=ignore_for_cache)
+                         cache=cache, ignore_for_cache=ignore_for_cache, retries=retries)
 
 
 def _decorator(app_class: type, function: Callable | None, **options: Any) -> Any:
@@ -104,10 +108,14 @@ def python_app(
     cache: bool = False,
     executors: Sequence[str] | str = "all",
     ignore_for_cache: Sequence[str] | None = None,
+    retries: int | None = None,
 ) -> Any:
-    """Make a function a python app: ``@python_app``, ``@python_app(...)`` or ``python_app(f)``."""
+    """Make a function a python app: ``@python_app``, ``@python_app(...)`` or ``python_app(f)``.
+
+    ``retries`` (a dask_parsl extension) overrides ``Config(retries=...)`` for this app.
+    """
     return _decorator(PythonApp, function, data_flow_kernel=data_flow_kernel, cache=cache,
-                      executors=executors, ignore_for_cache=ignore_for_cache)
+                      executors=executors, ignore_for_cache=ignore_for_cache, retries=retries)
 
 
 def join_app(
@@ -115,7 +123,8 @@ def join_app(
     data_flow_kernel: Any = None,
     cache: bool = False,
     ignore_for_cache: Sequence[str] | None = None,
+    retries: int | None = None,
 ) -> Any:
     """Make a function a join app, whose body runs on the client and returns futures."""
     return _decorator(JoinApp, function, data_flow_kernel=data_flow_kernel, cache=cache,
-                      ignore_for_cache=ignore_for_cache)
+                      ignore_for_cache=ignore_for_cache, retries=retries)

@@ -129,7 +129,8 @@ def describe_unpicklable(app_name: str, task, error: Exception) -> Serialization
     """Name the argument of ``task`` that cannot be pickled."""
     import cloudpickle
 
-    for position, value in enumerate(task.args[1:]):
+    user_args = task.args[getattr(task.func, "leading_args", 0):]
+    for position, value in enumerate(user_args):
         try:
             cloudpickle.dumps(value)
         except Exception as reason:

@@ -11,12 +11,53 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="run a demo workflow on an embedded LocalCluster")
     demo.add_argument("--tasks", type=int, default=400, help="number of app calls (default 400)")
     demo.add_argument("--run-dir", default="runinfo", help="where run directories go")
+    checkpoints = commands.add_parser(
+        "checkpoints", help="list, verify or clear the checkpoints under a run directory")
+    checkpoints.add_argument("action", choices=["list", "verify", "clear"])
+    checkpoints.add_argument("run_dir", help="a run root (runinfo), one run (runinfo/003) "
+                             "or a checkpoint directory")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import run_demo
 
         return run_demo(args.tasks, args.run_dir)
-    return 2
+    return checkpoints_command(args.action, args.run_dir)
+
+
+def checkpoints_command(action: str, run_dir: str) -> int:
+    from .checkpoint_admin import clear_store, find_checkpoint_dirs, inspect_store
+
+    stores = find_checkpoint_dirs(run_dir)
+    if not stores:
+        print(f"no checkpoints under {run_dir}", file=sys.stderr)
+        return 1
+    if action == "clear":
+        for store in stores:
+            clear_store(store)
+            print(f"removed {store}")
+        return 0
+    corrupt = 0
+    for store in stores:
+        report = inspect_store(store, verify=action == "verify")
+        line = f"{store}: {report.entries} entries, {_size(report.bytes)}"
+        if report.pending:
+            line += f", {report.pending} pending (not committed)"
+        if action == "verify":
+            line += f", {len(report.corrupt)} corrupt"
+        print(line)
+        for problem in report.corrupt:
+            print(f"  corrupt: {problem}")
+        corrupt += len(report.corrupt)
+    return 1 if corrupt else 0
+
+
+def _size(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "KiB", "MiB"):
+        if size < 1024:
+            return f"{count} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
 
 
 if __name__ == "__main__":

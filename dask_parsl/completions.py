@@ -4,7 +4,9 @@
 ("key-in-memory", "task-erred", "cancelled-keys"). ``Future.add_done_callback``
 would cost a coroutine and a thread hop per task; instead the handlers of
 those three messages are wrapped to put the key on a queue, and one thread
-drains the queue in batches and completes the app futures.
+drains the queue in batches and completes the app futures. Reports about
+running tasks (failed tries from ``WorkflowPlugin``, memoization from workers)
+arrive as events on subscribed topics, through the same queue and in order.
 
 The handler table is internal to ``distributed`` (tested on 2026.8.0, the
 lower bound in setup.cfg); this module is the only place that touches it.
@@ -24,9 +26,11 @@ _WRAPPED_OPS = {"key-in-memory": True, "task-erred": False}
 
 
 class CompletionListener:
-    """Calls ``on_done(app_future, succeeded)`` once per finished pending key."""
+    """Calls ``on_done(app_future, succeeded)`` once per finished pending key, and
+    ``on_event(app_future, event)`` for each report about a pending key."""
 
-    def __init__(self, client: Client, on_done: Callable, on_client_lost: Callable) -> None:
+    def __init__(self, client: Client, on_done: Callable, on_client_lost: Callable,
+                 on_event: Callable, topics: tuple = ()) -> None:
         self.pending: dict = {}
         # held while keys are registered and their dask futures attached, so a
         # completion is never processed before its future is fully wired up
@@ -34,9 +38,12 @@ class CompletionListener:
         self._client = client
         self._on_done = on_done
         self._on_client_lost = on_client_lost
+        self._on_event = on_event
         self._events: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
         self._wrap_handlers(client)
+        for topic in topics:
+            client.subscribe_topic(topic, self._put_event)
         self._thread = threading.Thread(
             target=self._run, name="dask-parsl-completions", daemon=True
         )
@@ -62,6 +69,10 @@ class CompletionListener:
                 put((key, False))
 
         handlers["cancelled-keys"] = cancelled
+
+    def _put_event(self, event: tuple) -> None:
+        _, message = event
+        self._events.put((message["key"], message))
 
     def _run(self) -> None:
         get = self._events.get
@@ -91,13 +102,17 @@ class CompletionListener:
     def _complete(self, events: list) -> None:
         # a method of its own, so no frame keeps finished futures alive afterwards
         with self.lock:
-            pop = self.pending.pop
-            finished = [(pop(key), ok) for key, ok in events if key in self.pending]
-        for app_future, succeeded in finished:
+            pending = self.pending
+            found = [(pending.pop(key) if outcome.__class__ is bool else pending[key], outcome)
+                     for key, outcome in events if key in pending]
+        for app_future, outcome in found:
             try:
-                self._on_done(app_future, succeeded)
+                if outcome.__class__ is bool:
+                    self._on_done(app_future, outcome)
+                else:
+                    self._on_event(app_future, outcome)
             except Exception:
-                logger.exception("Completing task %s failed", app_future.tid)
+                logger.exception("Handling %r of task %s failed", outcome, app_future.tid)
 
     def _fail_all_pending(self) -> None:
         with self.lock:

@@ -11,15 +11,17 @@ import os
 import random
 import threading
 import uuid
+import warnings
 from types import MappingProxyType
 from typing import Any, Callable
 
 import distributed
 from dask import is_dask_collection
-from dask._task_spec import List, Task, TaskRef
+from dask._task_spec import List, Task, TaskRef, parse_input
 
 from . import settings
 from .batching import describe_unpicklable
+from .checkpoint import Entry, read_entry, read_payload
 from .config import Config
 from .dependencies import (
     SHALLOW_DEPENDENCY_RESOLVER,
@@ -27,6 +29,7 @@ from .dependencies import (
     replace_dependencies,
 )
 from .errors import (
+    BadCheckpoint,
     DependencyError,
     ExecutorLost,
     JoinError,
@@ -42,9 +45,11 @@ from .futures import (
     FinishedFutures,
     TaskRecord,
 )
+from .memoization import BasicMemoizer, CachedAppCall
+from .retries import RetryPolicy
 from .rundir import make_rundir, start_file_logging
 from .states import States
-from .worker_tasks import AppCall, file_after, run_python_app, without_future_defaults
+from .worker_tasks import AppCall, file_after, without_future_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +86,20 @@ class DataFlowKernel:
         self._pool = concurrent.futures.ThreadPoolExecutor(
             self.config.internal_tasks_max_threads, thread_name_prefix="dask-parsl-internal"
         )
+        self._calls: dict[tuple, AppCall] = {}
+        self._lifted_apps: dict[tuple, Any] = {}
+        self.memoizer = self.config.memoizer or BasicMemoizer(
+            checkpoint_files=self.config.checkpoint_files,
+            checkpoint_period=self.config.checkpoint_period,
+            checkpoint_mode=self.config.checkpoint_mode,
+            memoize=self.config.app_cache,
+        )
         self.executors: dict[str, Any] = {}
         try:
+            self.memoizer.start(run_dir=self.run_dir, config_run_dir=self.config.run_dir)
             for executor in self.config.executors:
                 executor.start(self.run_dir, self._task_finished, self._connection_lost,
-                               self._submission_failed)
+                               self._submission_failed, self._task_event)
                 self.executors[executor.label] = executor
         except BaseException:
             self._shutdown_executors()
@@ -102,7 +116,7 @@ class DataFlowKernel:
         return self._last_tid + 1
 
     # ------------------------------------------------------------------ submit
-    def submit(self, app: Any, args: tuple, kwargs: dict) -> AppFuture:
+    def submit(self, app: Any, args: tuple, kwargs: dict, memoize: bool | None = None) -> AppFuture:
         """Make a task of one app call; returns its future without blocking."""
         if self.cleanup_called:
             raise NoDataFlowKernelError("Cannot submit to a DataFlowKernel that has been cleaned up")
@@ -112,7 +126,8 @@ class DataFlowKernel:
             "args": args, "kwargs": kwargs, "status": States.pending, "depends": (),
             "executor": None, "fail_count": 0, "fail_cost": 0.0, "fail_history": (),
             "try_id": 0, "hashsum": None, "from_memo": None, "join": app.kind == "join",
-            "memoize": app.cache, "ignore_for_cache": app.ignore_for_cache,
+            "memoize": (app.cache if memoize is None else memoize) and self.memoizer.memoize,
+            "ignore_for_cache": app.ignore_for_cache,
             "resource_specification": kwargs.get("parsl_resource_specification") or NO_RESOURCES,
             "time_invoked": datetime.datetime.now(), "time_returned": None,
         })
@@ -147,9 +162,13 @@ class DataFlowKernel:
         """``parent[key]`` or ``parent.attr`` as a new task, run where ``parent``'s result is."""
         from .apps import PythonApp
 
-        func = operator.getitem if operation == "getitem" else getattr
-        executors = [parent._executor.label] if parent._executor is not None else "all"
-        return PythonApp(func, data_flow_kernel=self, executors=executors)(parent, argument)
+        executors = (parent._executor.label,) if parent._executor is not None else "all"
+        app = self._lifted_apps.get((operation, executors))
+        if app is None:
+            func = operator.getitem if operation == "getitem" else getattr
+            app = self._lifted_apps[operation, executors] = PythonApp(
+                func, data_flow_kernel=self, executors=executors)
+        return app(parent, argument)
 
     def _choose_executor(self, app: Any, tid: int, depends: list) -> Any:
         if app.executors == "all":
@@ -181,6 +200,10 @@ class DataFlowKernel:
     def _ready(self, dep: Any, executor: Any) -> bool:
         """Can a task on ``executor`` be launched now with respect to ``dep``?"""
         if isinstance(dep, AppFuture):
+            if dep._replacement is not None:
+                return self._ready(dep._replacement, executor)
+            if dep._entry is not None:
+                return True
             if executor is not None and dep._key is not None and dep._executor is executor:
                 return True
             return dep.done() and (dep._exception is not None or dep._result is not ON_WORKER)
@@ -215,10 +238,61 @@ class DataFlowKernel:
             self._fail_with_dependencies(record)
         elif record["join"]:
             self._pool.submit(self._run_join, record)
+        elif record["memoize"]:
+            self._launch_memoized(record)
         else:
             self._enqueue(record)
 
-    def _enqueue(self, record: dict) -> None:
+    def _launch_memoized(self, record: dict) -> None:
+        key = self._task_key(record)
+        lookup_key, plan, deps = self.memoizer.plan(record, self.resolver, key)
+        found = self.memoizer.find(lookup_key)
+        name = record["func_name"]
+        if found is None:
+            self.memoizer.remember(lookup_key, record["app_fu"])
+            self.memoizer.misses[name] += 1
+            self._enqueue(record, plan, deps)
+            return
+        self.memoizer.hits[name] += 1
+        record["from_memo"] = True
+        if isinstance(found, Entry):
+            record["hashsum"] = lookup_key
+            self._complete_from_entry(record, found)
+        else:
+            when_all_done([found], lambda: self._complete_like(record, found))
+
+    def _complete_from_entry(self, record: dict, entry: Entry) -> None:
+        future = record["app_fu"]
+        future._entry, future._memo_token = entry.path, entry.token
+        future._memo_call = (record["args"], record["kwargs"])  # to recompute a damaged entry
+        self._complete(record, ON_WORKER, States.memo_done)
+
+    def _complete_like(self, record: dict, earlier: AppFuture) -> None:
+        """Finish a call as the identical ``earlier`` call of this run finished."""
+        if earlier._exception is not None:
+            self._fail(record, earlier._exception, States.memo_done)
+            return
+        future = record["app_fu"]
+        for name in ("_remote", "_executor", "_key", "_entry", "_memo_token", "_memo_call", "_replacement"):
+            setattr(future, name, getattr(earlier, name))
+        record["hashsum"] = earlier.task_record.get("hashsum")
+        self._complete(record, earlier._result, States.memo_done)
+
+    def _task_key(self, record: dict) -> str:
+        return f"{record['func_name']}-{self._key_token}-{record['id']}"
+
+    def _app_call(self, app: Any, cached: bool) -> AppCall:
+        call = self._calls.get((app, cached))
+        if call is None:
+            retries = self.config.retries if app.retries is None else app.retries
+            call_class = CachedAppCall if cached else AppCall
+            call = self._calls[app, cached] = call_class(
+                without_future_defaults(app.func), app.__name__,
+                RetryPolicy(retries, self.config.retry_handler),
+            )
+        return call
+
+    def _enqueue(self, record: dict, plan: Any = None, memo_deps: list = ()) -> None:
         app = record["app"]
         executor = self.executors[record["executor"]]
         args, kwargs = record["args"], record["kwargs"]
@@ -227,11 +301,17 @@ class DataFlowKernel:
             args, kwargs = replace_dependencies(
                 self.resolver, args, kwargs, lambda dep: self._graph_value(dep, executor, computed)
             )
-        call = app.__dict__.get("_app_call")
-        if call is None:
-            call = app._app_call = AppCall(without_future_defaults(app.func), app.__name__)
-        key = f"{app.__name__}-{self._key_token}-{record['id']}"
-        task = Task(key, run_python_app, call, *args, **kwargs)
+        key = self._task_key(record)
+        if plan is None:
+            task = Task(key, self._app_call(app, cached=False), *args, **kwargs)
+        else:
+            computed = record.get("_computed", {})
+            dep_values = [] if plan.hashsum else [
+                None if token is not None else self._graph_value(dep, executor, computed)
+                for token, dep in zip(plan.dep_tokens, memo_deps, strict=True)
+            ]
+            task = Task(key, self._app_call(app, cached=True), plan, parse_input(dep_values),
+                        *args, **kwargs)
         future = record["app_fu"]
         future._executor = executor
         record["status"] = States.launched
@@ -241,6 +321,10 @@ class DataFlowKernel:
     def _graph_value(self, dep: Any, executor: Any, computed: dict) -> Any:
         """What stands for ``dep`` in a task graph on ``executor``."""
         if isinstance(dep, AppFuture):
+            if dep._replacement is not None:
+                return self._graph_value(dep._replacement, executor, computed)
+            if dep._entry is not None:
+                return self._entry_node(dep, executor, computed)
             if dep._key is not None and dep._executor is executor:
                 return _graph_ref(dep._key)
             return dep.result()
@@ -255,6 +339,39 @@ class DataFlowKernel:
             return TaskRef(computed[id(dep)].key)
         return dep.result()
 
+    def _entry_node(self, future: AppFuture, executor: Any, computed: dict) -> Any:
+        """A graph node loading ``future``'s checkpoint entry on the worker, once the
+        client has checked the entry is intact (else the call is computed again)."""
+        if not future._entry_verified:
+            try:
+                read_payload(future._entry)
+            except (OSError, BadCheckpoint) as error:
+                return self._graph_value(self._recompute(future, error), executor, computed)
+            future._entry_verified = True
+        return Task(f"load_checkpoint-{uuid.uuid4().hex}", read_entry, future._entry)
+
+    def _recompute(self, future: AppFuture, error: BaseException) -> AppFuture:
+        """Run again the call whose checkpoint entry turned out damaged."""
+        if future._replacement is None:
+            record = future.task_record
+            warnings.warn(f"{error}; computing task {record['id']} ({record['func_name']}) again",
+                          RuntimeWarning, stacklevel=3)
+            args, kwargs = future._memo_call
+            future._replacement = self.submit(record["app"], args, kwargs, memoize=False)
+            future._entry = None
+        return future._replacement
+
+    def _read_entry(self, future: AppFuture) -> Any:
+        """The value of a checkpointed result, computed again if its entry is damaged."""
+        try:
+            return read_entry(future._entry)
+        except (OSError, BadCheckpoint) as error:
+            return self._recompute(future, error).result()
+
+    def checkpoint(self) -> str | None:
+        """Commit the checkpoint entries written so far; returns the checkpoint directory."""
+        return self.memoizer.checkpoint()
+
     # ------------------------------------------------------------------ joins
     def _run_join(self, record: dict) -> None:
         app = record["app"]
@@ -265,7 +382,7 @@ class DataFlowKernel:
                     self.resolver, args, kwargs,
                     lambda dep: self._local_value(dep, record["_computed"]),
                 )
-            inner = app.func(*args, **kwargs)
+            inner = self._call_join_body(record, args, kwargs)
         except Exception as error:
             self._fail(record, error)
             return
@@ -284,6 +401,24 @@ class DataFlowKernel:
         when_all_done(
             inner_futures, lambda: self._pool.submit(self._finish_join, record, inner_futures, single)
         )
+
+    def _call_join_body(self, record: dict, args: tuple, kwargs: dict) -> Any:
+        """Run a join app's body, retrying it under the same budget as other apps."""
+        policy = self._app_call(record["app"], cached=False).retry
+        while True:
+            try:
+                return record["app"].func(*args, **kwargs)
+            except Exception as error:
+                if not policy.charge(error, record):
+                    raise
+                self._record_retry(record, repr(error))
+
+    def _record_retry(self, record: dict, error: str) -> None:
+        record["fail_count"] += 1
+        record["fail_history"] = [*record["fail_history"], error]
+        record["try_id"] += 1
+        logger.info("Task %s (%s) try %d failed: %s; retrying", record["id"], record["func_name"],
+                    record["try_id"], error)
 
     def _finish_join(self, record: dict, inner: list, single: bool) -> None:
         failed = self._failed_dependencies(inner)
@@ -321,7 +456,7 @@ class DataFlowKernel:
         """Called by an executor when the Dask task of ``future`` has finished."""
         record = future.task_record
         if succeeded:
-            self._complete(record, ON_WORKER, States.exec_done)
+            self._complete(record, ON_WORKER, States.memo_done if record["from_memo"] else States.exec_done)
             return
         if self._failed_dependencies(record["depends"]):
             self._fail_with_dependencies(record)
@@ -333,6 +468,22 @@ class DataFlowKernel:
         except BaseException as cancelled:
             error = cancelled
         self._fail(record, error or concurrent.futures.CancelledError(f"task {record['id']}"))
+
+    def _task_event(self, future: AppFuture, event: dict) -> None:
+        """A report about a running task: a failed try, or what its worker memoized."""
+        record = future.task_record
+        if event["kind"] == "try":
+            record["fail_cost"] += event["cost"]
+            if event["retry"]:
+                self._record_retry(record, event["error"])
+        elif event["kind"] == "memo":
+            future._memo_token = event["token"]
+            record["hashsum"] = event["hashsum"]
+            self.memoizer.remember(event["hashsum"], future)
+            if event["hit"]:
+                record["from_memo"] = True
+                self.memoizer.hits[record["func_name"]] += 1
+                self.memoizer.misses[record["func_name"]] -= 1
 
     def _submission_failed(self, future: AppFuture, task: Task, error: Exception) -> None:
         record = future.task_record
@@ -426,6 +577,10 @@ class DataFlowKernel:
         self.cleanup_called = True
         logger.info("Cleaning up DataFlowKernel %s", self.run_id)
         self._fetch_results_still_held()
+        try:
+            self.memoizer.close()
+        except Exception:
+            logger.exception("Committing checkpoints at cleanup failed")
         self._shutdown_executors()
         for record in list(self.tasks.values()):
             if record.get("app_fu") is not None:  # still running
@@ -444,7 +599,7 @@ class DataFlowKernel:
         """Bring results the user still holds to the client before the cluster goes away."""
         by_executor: dict[Any, list] = {}
         for future in self._finished_futures.alive():
-            if future._result is ON_WORKER:
+            if future._result is ON_WORKER and future._executor is not None:
                 by_executor.setdefault(future._executor, []).append(future)
         for executor, futures in by_executor.items():
             try:

@@ -169,3 +169,15 @@ class BadStdStreamFile(AppException):
 
     def __str__(self) -> str:
         return f"Bad Stream File: {self.reason}"
+
+
+class WorkerLost(DataFlowException):
+    """The worker running a try of a task died; the try counts against the retry budget."""
+
+    def __init__(self, worker: str, key: str) -> None:
+        super().__init__(worker, key)
+        self.worker = worker
+        self.key = key
+
+    def __str__(self) -> str:
+        return f"worker {self.worker} died while running {self.key}"

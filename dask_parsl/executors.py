@@ -12,6 +12,9 @@ from distributed import Client, LocalCluster
 from . import settings
 from .batching import GraphBatcher
 from .completions import CompletionListener
+from .errors import ConfigurationError
+from .memoization import MEMO_TOPIC
+from .plugin import TRY_TOPIC, WorkflowPlugin
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +24,8 @@ class Executor:
 
     label: str
 
-    def start(self, run_dir: str, on_done: Callable, on_lost: Callable, on_unsendable: Callable) -> None:
+    def start(self, run_dir: str, on_done: Callable, on_lost: Callable, on_unsendable: Callable,
+              on_event: Callable) -> None:
         raise NotImplementedError
 
     def shutdown(self) -> None:
@@ -87,11 +91,16 @@ class DaskExecutor(Executor):
         self._owns_client = True
         return Client(self.cluster, set_as_default=_no_default_client())
 
-    def start(self, run_dir: str, on_done: Callable, on_lost: Callable, on_unsendable: Callable) -> None:
-        """Connect to (or start) the cluster and begin accepting tasks."""
+    def start(self, run_dir: str, on_done: Callable, on_lost: Callable, on_unsendable: Callable,
+              on_event: Callable) -> None:
+        """Connect to (or start) the cluster, register ``WorkflowPlugin`` on its
+        scheduler, and begin accepting tasks."""
         self.run_dir = run_dir
         self.client = self._connect()
-        self._listener = CompletionListener(self.client, on_done, on_lost)
+        if settings.get("scheduler-plugin"):
+            self._register_plugin()
+        self._listener = CompletionListener(self.client, on_done, on_lost, on_event,
+                                            topics=(TRY_TOPIC, MEMO_TOPIC))
         self._batcher = GraphBatcher(
             self.client,
             self._listener,
@@ -102,6 +111,18 @@ class DaskExecutor(Executor):
         )
         logger.info("Executor %s connected to %s; dashboard %s", self.label,
                     self.client.scheduler.address, self.dashboard_link)
+
+    def _register_plugin(self) -> None:
+        try:
+            self.client.register_plugin(WorkflowPlugin())
+        except Exception as error:
+            address = self.client.scheduler.address
+            self.shutdown()
+            raise ConfigurationError(
+                f"Executor {self.label!r} could not register dask_parsl's WorkflowPlugin on the "
+                f"scheduler at {address}: {error!r}. The scheduler's Python environment needs "
+                "dask_parsl installed (the same version as here)."
+            ) from error
 
     def shutdown(self) -> None:
         """Stop submitting, disconnect, and close the cluster if this executor started it."""

@@ -121,6 +121,15 @@ class AppFuture(concurrent.futures.Future):
     to worker, never through the client.
     """
 
+    # set only for cached calls: the Dask token of the result, the checkpoint
+    # entry holding it, the call (to recompute a damaged entry), and the future
+    # of that recomputation
+    _memo_token: str | None = None
+    _entry: str | None = None
+    _entry_verified = False
+    _memo_call: tuple | None = None
+    _replacement: AppFuture | None = None
+
     def __init__(self, task_record: dict) -> None:
         # what concurrent.futures.Future.__init__ sets, with a lighter condition
         self._condition = _Condition()
@@ -166,7 +175,12 @@ class AppFuture(concurrent.futures.Future):
         return value
 
     def _fetch(self) -> Any:
-        value = self._executor.gather(self._remote)
+        if self._replacement is not None:
+            return self._replacement.result()
+        if self._entry is not None:
+            value = self.task_record["dfk"]._read_entry(self)
+        else:
+            value = self._executor.gather(self._remote)
         self._result = value  # keep it, as a concurrent future does
         return value
 

@@ -13,16 +13,26 @@ _ALWAYS_PICKLABLE = (type(None), bool, int, float, complex, str, bytes)
 
 
 class AppCall:
-    """The function of an app and the name errors should give it."""
+    """What a Dask task of an app runs: the app's function, the name errors give
+    it, and its retry policy (read by ``WorkflowPlugin`` on the scheduler)."""
 
-    __slots__ = ("func", "name")
+    __slots__ = ("func", "name", "retry")
+    #: how many arguments of its Task come before the app's own
+    leading_args = 0
 
-    def __init__(self, func: Callable, name: str) -> None:
+    def __init__(self, func: Callable, name: str, retry: Any = None) -> None:
         self.func = func
         self.name = name
+        self.retry = retry
 
-    def __reduce__(self):
-        return AppCall, (self.func, self.name)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        result = self.func(*args, **kwargs)
+        if type(result) not in _ALWAYS_PICKLABLE:
+            ensure_picklable(result, self.name)
+        return result
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.func, self.name, self.retry)
 
 
 def without_future_defaults(func: Callable) -> Callable:
@@ -49,14 +59,6 @@ def without_future_defaults(func: Callable) -> Callable:
     copy.__qualname__ = func.__qualname__
     copy.__module__ = func.__module__
     return copy
-
-
-def run_python_app(call: AppCall, /, *args: Any, **kwargs: Any) -> Any:
-    """Run a python app's function and check its result can leave the worker."""
-    result = call.func(*args, **kwargs)
-    if type(result) not in _ALWAYS_PICKLABLE:
-        ensure_picklable(result, call.name)
-    return result
 
 
 def _out_of_band(buffer) -> None:

@@ -28,6 +28,23 @@ def dfk(cluster, run_dir):
         kernel.cleanup()
 
 
+@pytest.fixture
+def load_dfk(cluster, run_dir):
+    """``load_dfk(**config)``: load a DataFlowKernel on the shared cluster with these Config options."""
+    kernels = []
+
+    def load(**options):
+        options.setdefault("executors", [DaskExecutor(cluster=cluster)])
+        options.setdefault("run_dir", run_dir)
+        kernels.append(parsl.load(Config(**options)))
+        return kernels[-1]
+
+    yield load
+    for kernel in kernels:
+        if not kernel.cleanup_called:
+            kernel.cleanup()
+
+
 @pytest.fixture(autouse=True)
 def no_kernel_left_loaded():
     yield

@@ -91,7 +91,7 @@ def test_unknown_decorator_keyword_is_a_type_error():
     with pytest.raises(TypeError):
         python_app(walltime=3)
     with pytest.raises(TypeError):
-        python_app(retries=3)(lambda: None)
+        python_app(priority=3)(lambda: None)
 
 
 def test_app_call_returns_at_once(dfk):

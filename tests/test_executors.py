@@ -100,7 +100,8 @@ def test_scheduler_going_away_fails_pending_tasks(run_dir):
         time.sleep(seconds)
         return seconds
 
-    cluster = LocalCluster(n_workers=1, processes=True, host="127.0.0.1", dashboard_address=":0")
+    # no workers: the task waits on the scheduler (a worker dying would be a failed try)
+    cluster = LocalCluster(n_workers=0, processes=True, host="127.0.0.1", dashboard_address=":0")
     kernel = parsl.load(Config(executors=[DaskExecutor(cluster=cluster)], run_dir=run_dir))
     try:
         future = nap(60)

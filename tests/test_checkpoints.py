@@ -1,0 +1,235 @@
+"""Checkpoints: results saved by workers and reused by later runs."""
+import os
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+from cached_apps import always_fails, cached_scale, cached_square, count_run, runs, uncached_square
+
+import dask_parsl as parsl
+from dask_parsl import Config, DaskExecutor, get_all_checkpoints, get_last_checkpoint, python_app
+
+
+@pytest.fixture
+def log(tmp_path):
+    return str(tmp_path / "runs.log")
+
+
+@pytest.fixture
+def run(cluster, run_dir):
+    """``run(workflow, **config)``: one complete run (load, workflow(dfk), cleanup)."""
+    def run_once(workflow, **options):
+        options.setdefault("run_dir", run_dir)
+        with parsl.load(Config(executors=[DaskExecutor(cluster=cluster)], **options)) as dfk:
+            return workflow(dfk)
+
+    return run_once
+
+
+def squares(log, n=3):
+    return lambda dfk: [cached_square(i, log).result(timeout=60) for i in range(n)]
+
+
+def statuses(log, n=3):
+    return lambda dfk: [cached_square(i, log).task_status() for i in range(n)]
+
+
+def index_of(checkpoint_dir):
+    return os.listdir(os.path.join(checkpoint_dir, "index"))
+
+
+def test_a_later_run_reuses_checkpointed_results(run, log):
+    assert run(squares(log), checkpoint_mode="task_exit") == [0, 1, 4]
+    assert run(statuses(log), checkpoint_mode="task_exit") == ["memo_done"] * 3
+    assert run(squares(log), checkpoint_mode="task_exit") == [0, 1, 4]
+    assert runs(log) == 3
+
+
+def test_without_checkpoints_a_later_run_computes_again(run, log):
+    run(squares(log))
+    run(squares(log))
+    assert runs(log) == 6
+
+
+def test_task_exit_commits_each_result_as_its_task_finishes(run, log):
+    def workflow(dfk):
+        cached_square(2, log).result(timeout=60)
+        return index_of(dfk.memoizer.checkpoint_dir)
+
+    assert len(run(workflow, checkpoint_mode="task_exit")) == 1
+
+
+@pytest.mark.parametrize("mode", ["dfk_exit", "manual"])
+def test_dfk_exit_and_manual_commit_at_cleanup(run, log, mode):
+    def workflow(dfk):
+        cached_square(2, log).result(timeout=60)
+        assert index_of(dfk.memoizer.checkpoint_dir) == []
+        return dfk.memoizer.checkpoint_dir
+
+    checkpoint_dir = run(workflow, checkpoint_mode=mode)
+    assert len(index_of(checkpoint_dir)) == 1
+    assert run(statuses(log, 3), checkpoint_mode=mode)[2] == "memo_done"
+
+
+def test_manual_checkpoint_commits_now(run, log):
+    def workflow(dfk):
+        cached_square(2, log).result(timeout=60)
+        assert dfk.checkpoint() == dfk.memoizer.checkpoint_dir
+        return index_of(dfk.memoizer.checkpoint_dir)
+
+    assert len(run(workflow, checkpoint_mode="manual")) == 1
+
+
+def test_periodic_commits_every_period(run, log):
+    def workflow(dfk):
+        cached_square(2, log).result(timeout=60)
+        deadline = time.monotonic() + 20
+        while not index_of(dfk.memoizer.checkpoint_dir):
+            assert time.monotonic() < deadline, "no periodic checkpoint"
+            time.sleep(0.2)
+        return True
+
+    assert run(workflow, checkpoint_mode="periodic", checkpoint_period="00:00:01")
+
+
+def test_checkpoint_files_choose_the_runs_to_reuse(run, log, tmp_path):
+    other_root = str(tmp_path / "other")
+    run(squares(log), checkpoint_mode="task_exit", run_dir=other_root)
+    run(squares(log), checkpoint_mode="task_exit", run_dir=other_root)
+    assert len(get_all_checkpoints(other_root)) == 2
+    assert get_last_checkpoint(other_root) == get_all_checkpoints(other_root)[-1:]
+    assert get_all_checkpoints(str(tmp_path / "missing")) == []
+    reused = run(statuses(log), checkpoint_files=get_all_checkpoints(other_root))
+    assert reused == ["memo_done"] * 3
+    assert runs(log) == 3
+
+
+def test_exceptions_are_never_checkpointed(run, log):
+    def fail_once(dfk):
+        return type(always_fails(log).exception(timeout=60)).__name__
+
+    assert run(fail_once, checkpoint_mode="task_exit") == "KeyError"
+    assert run(fail_once, checkpoint_mode="task_exit") == "KeyError"
+    assert runs(log) == 2
+
+
+def test_entries_are_private_to_their_owner(run, log):
+    checkpoint_dir = run(lambda dfk: squares(log)(dfk) and dfk.memoizer.checkpoint_dir,
+                         checkpoint_mode="task_exit")
+    for directory in ("", "entries", "index", "pending"):
+        assert stat.S_IMODE(os.stat(os.path.join(checkpoint_dir, directory)).st_mode) == 0o700
+    entries = os.path.join(checkpoint_dir, "entries")
+    assert len(os.listdir(entries)) == 3
+    for name in os.listdir(entries):
+        assert stat.S_IMODE(os.stat(os.path.join(entries, name)).st_mode) == 0o600
+
+
+def damage_every_entry(checkpoint_dir):
+    """Truncate one entry, flip a byte in another, make a third unreadable."""
+    entries = sorted(os.path.join(checkpoint_dir, "entries", name)
+                     for name in os.listdir(os.path.join(checkpoint_dir, "entries")))
+    with open(entries[0], "r+b") as entry:
+        entry.truncate(10)
+    with open(entries[1], "r+b") as entry:
+        entry.seek(-1, os.SEEK_END)
+        last = entry.read(1)
+        entry.seek(-1, os.SEEK_END)
+        entry.write(bytes([last[0] ^ 0xFF]))
+    for entry in entries[2:]:
+        os.remove(entry)
+        os.mkdir(entry)  # unreadable as a file, even by root
+
+
+def test_damaged_entries_are_recomputed_never_returned(run, log):
+    checkpoint_dir = run(lambda dfk: squares(log)(dfk) and dfk.memoizer.checkpoint_dir,
+                         checkpoint_mode="task_exit")
+    damage_every_entry(checkpoint_dir)
+    with pytest.warns(RuntimeWarning, match="computing task .* again"):
+        assert run(squares(log), checkpoint_mode="task_exit") == [0, 1, 4]
+    assert runs(log) == 6
+
+
+def test_a_damaged_parent_entry_is_recomputed_for_its_dependent(run, log, tmp_path):
+    parent_log = str(tmp_path / "parent.log")
+    checkpoint_dir = run(lambda dfk: cached_square(5, parent_log).result(timeout=60)
+                         and dfk.memoizer.checkpoint_dir, checkpoint_mode="task_exit")
+    _truncate_all(checkpoint_dir)
+
+    def dependent(dfk):
+        return uncached_square(cached_square(5, parent_log), log).result(timeout=60)
+
+    with pytest.warns(RuntimeWarning, match="truncated"):
+        assert run(dependent, checkpoint_mode="task_exit") == 625
+    assert runs(parent_log) == 2
+
+
+def _truncate_all(checkpoint_dir):
+    entries = os.path.join(checkpoint_dir, "entries")
+    for name in os.listdir(entries):
+        with open(os.path.join(entries, name), "r+b") as entry:
+            entry.truncate(30)
+
+
+def test_workers_look_up_calls_whose_hash_only_they_can_compute(run, log, tmp_path):
+    parent_log = str(tmp_path / "parent.log")
+
+    def workflow(dfk):
+        child = cached_scale(uncached_square(3, parent_log), 2, log)
+        return child.result(timeout=60), child.task_status()
+
+    assert run(workflow, checkpoint_mode="task_exit") == (18, "exec_done")
+    assert run(workflow, checkpoint_mode="task_exit") == (18, "memo_done")
+    assert runs(log) == 1
+    assert runs(parent_log) == 2
+
+
+def make_step(body):
+    """The app ``step`` as defined by a script whose author keeps editing it."""
+    namespace = {"__name__": "workflow_under_edit", "count": count_run}
+    exec(f"def step(x, log):\n    count(log)\n    return {body}\n", namespace)
+    return python_app(namespace["step"], cache=True)
+
+
+def test_editing_an_app_invalidates_its_entries(run, log):
+    def with_body(body):
+        return lambda dfk: (make_step(body)(1, log).result(timeout=60),
+                            make_step(body)(1, log).task_status())
+
+    assert run(with_body("x + 1"), checkpoint_mode="task_exit") == (2, "memo_done")
+    assert run(with_body("x + 1"), checkpoint_mode="task_exit")[1] == "memo_done"
+    assert run(with_body("x + 2"), checkpoint_mode="task_exit")[0] == 3
+    assert runs(log) == 2
+
+
+def test_bad_checkpoint_settings_are_configuration_errors():
+    with pytest.raises(parsl.ConfigurationError, match="checkpoint_mode"):
+        Config(checkpoint_mode="sometimes")
+    with pytest.raises(parsl.ConfigurationError, match="HH:MM:SS"):
+        parsl.BasicMemoizer(checkpoint_mode="periodic", checkpoint_period="5 minutes")
+
+
+def checkpoints_cli(*args):
+    done = subprocess.run([sys.executable, "-m", "dask_parsl.cli", "checkpoints", *args],
+                          capture_output=True, text=True, timeout=120)
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_checkpoints_command_lists_verifies_and_clears(run, log, run_dir):
+    run(squares(log), checkpoint_mode="task_exit")
+    checkpoint_dir = run(lambda dfk: cached_square(9, log).result(timeout=60) and dfk.memoizer.checkpoint_dir,
+                         checkpoint_mode="task_exit")
+    code, output = checkpoints_cli("list", run_dir)
+    assert code == 0
+    assert "000/checkpoint: 3 entries" in output and "001/checkpoint: 1 entries" in output
+    code, output = checkpoints_cli("verify", run_dir)
+    assert code == 0 and output.count(", 0 corrupt") == 2
+    _truncate_all(checkpoint_dir)
+    code, output = checkpoints_cli("verify", os.path.dirname(checkpoint_dir))
+    assert code == 1
+    assert "1 entries" in output and "1 corrupt" in output and "truncated" in output
+    code, output = checkpoints_cli("clear", run_dir)
+    assert code == 0 and output.count("removed") == 2
+    assert not os.path.exists(checkpoint_dir)
+    assert checkpoints_cli("list", run_dir) == (1, f"no checkpoints under {run_dir}\n")

@@ -1,0 +1,256 @@
+"""Retries decided on the scheduler by WorkflowPlugin, with Parsl's cost semantics."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from distributed import LocalCluster
+
+import dask_parsl as parsl
+from dask_parsl import Config, ConfigurationError, DaskExecutor, DependencyError, join_app, python_app
+from dask_parsl.plugin import PLUGIN_NAME
+
+
+class Flaky(Exception):
+    """Raised by a try that should be retried."""
+
+
+def count_try(path):
+    """Record one try in ``path`` and return how many there have been, across processes."""
+    with open(path, "a") as log:
+        log.write("x")
+    with open(path) as log:
+        return len(log.read())
+
+
+@python_app
+def fails_then_succeeds(path, failures):
+    tries = count_try(path)
+    if tries <= failures:
+        raise Flaky(f"try {tries}")
+    return tries
+
+
+def tries_in(path):
+    return len(open(path).read()) if os.path.exists(path) else 0
+
+
+def plugin_counts(dfk):
+    client = dfk.executors["dask"].client
+
+    def counts(dask_scheduler):
+        return {app: dict(c) for app, c in dask_scheduler.plugins[PLUGIN_NAME].counts.items()}
+
+    return client.run_on_scheduler(counts)
+
+
+def test_failed_tries_are_retried_and_the_future_finishes_once(load_dfk, tmp_path):
+    dfk = load_dfk(retries=2)
+    path = str(tmp_path / "tries")
+    finished = []
+    future = fails_then_succeeds(path, 2)
+    future.add_done_callback(finished.append)
+    assert future.result(timeout=60) == 3
+    record = future.task_record
+    assert record["fail_count"] == 2
+    assert record["fail_cost"] == 2.0
+    assert record["try_id"] == 2
+    assert record["fail_history"] == ["Flaky('try 1')", "Flaky('try 2')"]
+    assert future.task_status() == "exec_done"
+    assert finished == [future]
+    assert plugin_counts(dfk)["fails_then_succeeds"]["retried"] == 2
+
+
+def test_budget_spent_fails_with_the_original_exception(load_dfk, tmp_path):
+    load_dfk(retries=2)
+    path = str(tmp_path / "tries")
+    future = fails_then_succeeds(path, 100)
+    with pytest.raises(Flaky, match="try 3"):
+        future.result(timeout=60)
+    assert tries_in(path) == 3
+    assert future.task_record["fail_count"] == 3
+    assert future.task_record["fail_cost"] == 3.0
+    assert future.task_status() == "failed"
+
+
+def test_no_retries_by_default(dfk, tmp_path):
+    path = str(tmp_path / "tries")
+    with pytest.raises(Flaky):
+        fails_then_succeeds(path, 1).result(timeout=60)
+    assert tries_in(path) == 1
+
+
+def half_cost(error, task_record):
+    return 0.5
+
+
+def test_retry_handler_cost_sets_the_number_of_tries(load_dfk, tmp_path):
+    load_dfk(retries=2, retry_handler=half_cost)
+    path = str(tmp_path / "tries")
+    with pytest.raises(Flaky, match="try 5"):
+        fails_then_succeeds(path, 100).result(timeout=60)
+    assert tries_in(path) == 5  # costs 0.5 .. 2.0 are within the budget of 2
+
+
+def free_for_flaky_only(error, task_record):
+    assert task_record["fail_count"] >= 1 and task_record["func_name"] == "fails_then_succeeds"
+    return 0 if isinstance(error, Flaky) and task_record["fail_count"] < 4 else 100
+
+
+def test_retry_handler_sees_the_exception_and_the_task_record(load_dfk, tmp_path):
+    load_dfk(retries=0, retry_handler=free_for_flaky_only)
+    path = str(tmp_path / "tries")
+    assert fails_then_succeeds(path, 3).result(timeout=60) == 4
+
+
+class HandlerBroke(Exception):
+    pass
+
+
+def broken_handler(error, task_record):
+    raise HandlerBroke(f"cannot judge {error!r}")
+
+
+def test_a_raising_handler_fails_the_task_with_its_exception(load_dfk, tmp_path):
+    load_dfk(retries=5, retry_handler=broken_handler)
+    path = str(tmp_path / "tries")
+    with pytest.raises(HandlerBroke, match="cannot judge Flaky"):
+        fails_then_succeeds(path, 100).result(timeout=60)
+    assert tries_in(path) == 1
+
+
+def test_dependency_errors_are_never_retried(load_dfk, tmp_path):
+    load_dfk(retries=3)
+
+    @python_app
+    def child(value, path):
+        count_try(path)
+        return value
+
+    parent = fails_then_succeeds(str(tmp_path / "parent"), 100)
+    dependent = child(parent, str(tmp_path / "child"))
+    with pytest.raises(DependencyError):
+        dependent.result(timeout=60)
+    assert tries_in(str(tmp_path / "parent")) == 4
+    assert tries_in(str(tmp_path / "child")) == 0
+    assert dependent.task_record["fail_count"] == 1
+
+
+def test_per_app_retries_override_the_config(load_dfk, tmp_path):
+    load_dfk(retries=0)
+    patient = python_app(fails_then_succeeds.func, retries=3)
+    assert patient(str(tmp_path / "tries"), 3).result(timeout=60) == 4
+    with pytest.raises(ValueError, match="retries must be a whole number"):
+        python_app(lambda: None, retries=-1)
+
+
+def test_join_app_bodies_are_retried(load_dfk, tmp_path):
+    load_dfk(retries=1)
+    path = str(tmp_path / "tries")
+
+    @python_app
+    def one():
+        return 1
+
+    @join_app
+    def flaky_join():
+        if count_try(path) == 1:
+            raise Flaky("join body")
+        return one()
+
+    future = flaky_join()
+    assert future.result(timeout=60) == 1
+    assert future.task_record["fail_count"] == 1
+    assert future.task_record["try_id"] == 1
+
+
+@python_app
+def kill_my_worker_once(path):
+    """Dies by SIGKILL on the first try, as if the node had failed."""
+    if count_try(path) == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return os.getpid()
+
+
+@pytest.fixture
+def killable_cluster():
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=":0") as cluster:
+        yield cluster
+
+
+def test_a_worker_killed_mid_task_costs_one_try(killable_cluster, run_dir, tmp_path):
+    path = str(tmp_path / "tries")
+    config = Config(executors=[DaskExecutor(cluster=killable_cluster)], retries=1, run_dir=run_dir)
+    with parsl.load(config):
+        future = kill_my_worker_once(path)
+        others = [fails_then_succeeds(str(tmp_path / f"other{i}"), 0) for i in range(20)]
+        assert isinstance(future.result(timeout=120), int)
+        assert [f.result(timeout=120) for f in others] == [1] * 20
+        record = future.task_record
+        assert record["fail_count"] == 1 and record["try_id"] == 1
+        assert "WorkerLost" in record["fail_history"][0]
+    assert tries_in(path) == 2
+
+
+def test_a_killed_worker_fails_the_task_when_the_budget_is_spent(killable_cluster, run_dir, tmp_path):
+    path = str(tmp_path / "tries")
+    with parsl.load(Config(executors=[DaskExecutor(cluster=killable_cluster)], run_dir=run_dir)):
+        future = kill_my_worker_once(path)
+        with pytest.raises(Exception, match="KilledWorker|died"):
+            future.result(timeout=120)
+        assert tries_in(path) == 1
+        assert fails_then_succeeds(str(tmp_path / "after"), 0).result(timeout=120) == 1
+
+
+def test_plugin_is_registered_once_per_scheduler(cluster, run_dir):
+    first = parsl.load(Config(executors=[DaskExecutor(cluster=cluster)], run_dir=run_dir))
+    second = parsl.DataFlowKernel(Config(executors=[DaskExecutor(cluster=cluster)], run_dir=run_dir))
+    try:
+        names = first.executors["dask"].client.run_on_scheduler(
+            lambda dask_scheduler: [name for name in dask_scheduler.plugins if "parsl" in name])
+        assert names == [PLUGIN_NAME]
+    finally:
+        second.cleanup()
+        first.cleanup()
+
+
+BLOCK_DASK_PARSL = textwrap.dedent("""
+    import sys
+
+    class NoDaskParsl:
+        def find_spec(self, name, path=None, target=None):
+            if name == "dask_parsl" or name.startswith("dask_parsl."):
+                raise ImportError("dask_parsl is not installed here")
+
+    sys.meta_path.insert(0, NoDaskParsl())
+""")
+
+
+def test_a_scheduler_without_dask_parsl_fails_load_clearly(tmp_path, run_dir):
+    (tmp_path / "sitecustomize.py").write_text(BLOCK_DASK_PARSL)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", "0", "--no-dashboard", "--scheduler-file", str(tmp_path / "scheduler.json")],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        import json
+        import time
+
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "scheduler.json").exists():
+            assert time.monotonic() < deadline, "the scheduler did not start"
+            time.sleep(0.1)
+        time.sleep(0.2)
+        address = json.loads((tmp_path / "scheduler.json").read_text())["address"]
+        started = time.monotonic()
+        with pytest.raises(ConfigurationError, match="needs dask_parsl installed"):
+            parsl.load(Config(executors=[DaskExecutor(cluster=address)], run_dir=run_dir))
+        assert time.monotonic() - started < 30
+    finally:
+        scheduler.kill()
+        scheduler.wait()
