@@ -249,6 +249,7 @@ class DataFlowKernel:
         found = self.memoizer.find(lookup_key)
         name = record["func_name"]
         if found is None:
+            record["hashsum"] = plan.hashsum  # None until the worker has computed it
             self.memoizer.remember(lookup_key, record["app_fu"])
             self.memoizer.misses[name] += 1
             self._enqueue(record, plan, deps)

@@ -55,6 +55,9 @@ class BasicMemoizer:
     ``"manual"`` (at ``checkpoint()`` and at cleanup). ``checkpoint_files``
     lists earlier runs' checkpoint directories to reuse; by default, with a
     mode set, every earlier run under the config's ``run_dir``.
+
+    ``hits`` and ``misses`` count, per app name, the calls answered from the
+    cache and the calls that ran.
     """
 
     def __init__(
@@ -73,7 +76,6 @@ class BasicMemoizer:
         self.checkpoint_mode = checkpoint_mode
         self.checkpoint_period = _seconds(checkpoint_period or DEFAULT_CHECKPOINT_PERIOD)
         self.memoize = memoize
-        #: per app name: calls answered from the cache, and calls that had to run
         self.hits: Counter = Counter()
         self.misses: Counter = Counter()
         self.checkpoint_dir: str | None = None

@@ -1,9 +1,11 @@
 """Retries decided on the scheduler by WorkflowPlugin, with Parsl's cost semantics."""
+import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 from distributed import LocalCluster
@@ -229,28 +231,52 @@ BLOCK_DASK_PARSL = textwrap.dedent("""
 """)
 
 
-def test_a_scheduler_without_dask_parsl_fails_load_clearly(tmp_path, run_dir):
-    (tmp_path / "sitecustomize.py").write_text(BLOCK_DASK_PARSL)
-    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+def start_scheduler(tmp_path, env=None):
+    """A dask scheduler in its own process; returns (process, address)."""
+    scheduler_file = tmp_path / "scheduler.json"
     scheduler = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-         "--port", "0", "--no-dashboard", "--scheduler-file", str(tmp_path / "scheduler.json")],
+         "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    try:
-        import json
-        import time
+    deadline = time.monotonic() + 60
+    while not scheduler_file.exists() or not scheduler_file.read_text().strip():
+        assert time.monotonic() < deadline, "the scheduler did not start"
+        time.sleep(0.1)
+    time.sleep(0.2)  # written before it is complete
+    return scheduler, json.loads(scheduler_file.read_text())["address"]
 
-        deadline = time.monotonic() + 60
-        while not (tmp_path / "scheduler.json").exists():
-            assert time.monotonic() < deadline, "the scheduler did not start"
-            time.sleep(0.1)
-        time.sleep(0.2)
-        address = json.loads((tmp_path / "scheduler.json").read_text())["address"]
+
+def stop(*processes):
+    for process in processes:
+        process.kill()
+        process.wait()
+
+
+def test_retries_with_a_scheduler_in_another_process(tmp_path, run_dir):
+    # the scheduler unpickles task graphs: it needs this test module too
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(__file__))
+    scheduler, address = start_scheduler(tmp_path, env)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+         "--host", "127.0.0.1", "--no-dashboard"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with parsl.load(Config(executors=[DaskExecutor(cluster=address)], retries=2, run_dir=run_dir)):
+            future = fails_then_succeeds(str(tmp_path / "tries"), 2)
+            assert future.result(timeout=120) == 3
+            assert future.task_record["fail_count"] == 2
+    finally:
+        stop(worker, scheduler)
+
+
+def test_a_scheduler_without_dask_parsl_fails_load_clearly(tmp_path, run_dir):
+    (tmp_path / "sitecustomize.py").write_text(BLOCK_DASK_PARSL)
+    scheduler, address = start_scheduler(tmp_path, env=dict(os.environ, PYTHONPATH=str(tmp_path)))
+    try:
         started = time.monotonic()
         with pytest.raises(ConfigurationError, match="needs dask_parsl installed"):
             parsl.load(Config(executors=[DaskExecutor(cluster=address)], run_dir=run_dir))
         assert time.monotonic() - started < 30
     finally:
-        scheduler.kill()
-        scheduler.wait()
+        stop(scheduler)
