@@ -27,9 +27,8 @@ from distributed import LocalCluster
 import dask_parsl
 from dask_parsl import Config, DaskExecutor
 
-
-def noop(x):
-    return None
+sys.path.insert(0, os.path.dirname(__file__))
+from throughput import app_map  # noqa: E402
 
 
 def first_stage(i):
@@ -40,22 +39,11 @@ def second_stage(earlier, i):
     return earlier + i
 
 
-noop_app = dask_parsl.python_app(noop)
-
-
 def local_cluster() -> LocalCluster:
     saturation = float(dask.config.get("parsl.local-cluster.worker-saturation"))
     with dask.config.set({"distributed.scheduler.worker-saturation": saturation}):
         return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                             dashboard_address=":0")
-
-
-def app_map(n: int) -> float:
-    started = time.perf_counter()
-    futures = [noop_app(i) for i in range(n)]
-    dask_parsl.wait_for_current_tasks()
-    assert all(f.exception() is None for f in futures)
-    return time.perf_counter() - started
 
 
 def time_map_on(cluster: LocalCluster, n: int, plugin: bool, run_dir: str) -> float:
