@@ -1,6 +1,7 @@
 """dask_parsl: Parsl's workflow model (apps, futures, retries, checkpoints) on Dask."""
 from . import settings  # noqa: F401  (registers the ``parsl`` dask.config defaults)
 from .apps import JoinApp, PythonApp, join_app, python_app
+from .bash import AUTO_LOGNAME, BashApp, bash_app
 from .checkpoint import get_all_checkpoints, get_last_checkpoint
 from .config import Config
 from .dataflow import DataFlowKernel
@@ -36,11 +37,21 @@ from .loader import DataFlowKernelLoader, clear, dfk, load, wait_for_current_tas
 from .memoization import BasicMemoizer
 from .plugin import WorkflowPlugin
 from .retries import RetryPolicy
+from .staging import DataManager, Staging
+from .staging_providers import (
+    DEFAULT_STAGING,
+    FTPSeparateTaskStaging,
+    HTTPSeparateTaskStaging,
+    NoOpFileStaging,
+    ZipFileStaging,
+)
 from .states import States
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AUTO_LOGNAME", "BashApp", "DEFAULT_STAGING", "DataManager", "FTPSeparateTaskStaging",
+    "HTTPSeparateTaskStaging", "NoOpFileStaging", "Staging", "ZipFileStaging", "bash_app",
     "AppBadFormatting", "AppException", "AppFuture", "AppTimeout", "BadCheckpoint", "BasicMemoizer",
     "BadStdStreamFile", "BashAppNoReturn", "BashExitFailure", "Config", "ConfigurationError",
     "DEEP_DEPENDENCY_RESOLVER", "DaskExecutor", "DataFlowException", "DataFlowKernel",

@@ -9,7 +9,7 @@ from typing import Any, Callable, Sequence
 import dask
 
 from .futures import AppFuture
-from .worker_tasks import apply
+from .worker_tasks import apply, without_future_defaults
 
 
 class App:
@@ -55,6 +55,10 @@ class App:
             for p in parameters
             if p.default is not p.empty and p.name in self.captured_defaults
         }
+
+    def worker_function(self) -> Callable:
+        """What a worker calls for one call of this app."""
+        return without_future_defaults(self.func)
 
     def __call__(self, *args: Any, **kwargs: Any) -> AppFuture:
         from .loader import DataFlowKernelLoader

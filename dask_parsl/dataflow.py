@@ -20,6 +20,7 @@ from dask import is_dask_collection
 from dask._task_spec import List, Task, TaskRef, parse_input
 
 from . import settings
+from .bash import AUTO_LOGNAME
 from .batching import describe_unpicklable
 from .checkpoint import Entry, read_entry, read_payload
 from .config import Config
@@ -48,8 +49,9 @@ from .futures import (
 from .memoization import BasicMemoizer, CachedAppCall
 from .retries import RetryPolicy
 from .rundir import make_rundir, start_file_logging
+from .staging import DataManager
 from .states import States
-from .worker_tasks import AppCall, file_after, without_future_defaults
+from .worker_tasks import AppCall, file_after
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +90,7 @@ class DataFlowKernel:
         )
         self._calls: dict[tuple, AppCall] = {}
         self._lifted_apps: dict[tuple, Any] = {}
+        self.data_manager = DataManager(self)
         self.memoizer = self.config.memoizer or BasicMemoizer(
             checkpoint_files=self.config.checkpoint_files,
             checkpoint_period=self.config.checkpoint_period,
@@ -136,6 +139,8 @@ class DataFlowKernel:
         outputs = kwargs.get("outputs")
         if outputs:
             future._outputs = [DataFuture(future, f, tid) for f in outputs if isinstance(f, File)]
+        if "stdout" in kwargs or "stderr" in kwargs:
+            self._name_auto_logs(record)
         self.tasks[tid] = record
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("Task %s submitted for app %s", tid, app.__name__)
@@ -143,6 +148,9 @@ class DataFlowKernel:
             depends = gather_dependencies(self.resolver, args, kwargs)
             executor = None if record["join"] else self._choose_executor(app, tid, depends)
             record["executor"] = executor.label if executor else JOIN_EXECUTOR
+            if (executor is not None and not kwargs.get("_parsl_staging_inhibit")
+                    and self.data_manager.needs_staging(executor.label, args, kwargs)):
+                depends = self._stage(record, executor.label)
             if depends:
                 computed = self._compute_collections(depends, executor)
                 if computed:
@@ -157,6 +165,37 @@ class DataFlowKernel:
         except Exception as error:
             self._fail(record, error)
         return future
+
+    def _name_auto_logs(self, record: dict) -> None:
+        """Replace ``AUTO_LOGNAME`` stdout/stderr with a log file per task; the
+        generated names are left out of the memoization hash."""
+        kwargs = record["kwargs"]
+        for stream in ("stdout", "stderr"):
+            value = kwargs.get(stream)
+            if type(value) is int and value == AUTO_LOGNAME:
+                name_log = self.config.std_autopath or self.default_std_autopath
+                kwargs[stream] = name_log(record, stream)
+                record["ignore_for_cache"] = [*record["ignore_for_cache"], stream]
+
+    def default_std_autopath(self, task_record: dict, stream: str) -> str:
+        """``run_dir/task_logs/NNNN/task_NNNN_<app>[_<label>].stdout|stderr`` (as Parsl names them)."""
+        tid, label = task_record["id"], task_record["kwargs"].get("label")
+        suffix = "" if label is None else f"_{label}"
+        return os.path.join(self.run_dir, "task_logs", f"{tid // 10000:04d}",
+                            f"task_{tid:04d}_{task_record['func_name']}{suffix}.{stream}")
+
+    def _stage(self, record: dict, executor: str) -> list:
+        """Stage the call's files in and out; returns its dependencies, stage-in tasks included."""
+        future = record["app_fu"]
+        worker_function = record["app"].worker_function()
+        args, kwargs, function = self.data_manager.stage_inputs(
+            executor, record["args"], record["kwargs"], worker_function)
+        if "outputs" in kwargs:
+            future._outputs, function = self.data_manager.stage_outputs(executor, kwargs, future, function)
+        if function is not worker_function:
+            record["_worker_function"] = function
+        record["args"], record["kwargs"] = args, kwargs
+        return gather_dependencies(self.resolver, args, kwargs)
 
     def submit_lifted(self, parent: AppFuture, operation: str, argument: Any) -> AppFuture:
         """``parent[key]`` or ``parent.attr`` as a new task, run where ``parent``'s result is."""
@@ -282,15 +321,17 @@ class DataFlowKernel:
     def _task_key(self, record: dict) -> str:
         return f"{record['func_name']}-{self._key_token}-{record['id']}"
 
-    def _app_call(self, app: Any, cached: bool) -> AppCall:
-        call = self._calls.get((app, cached))
+    def _app_call(self, app: Any, cached: bool, worker_function: Callable | None = None) -> AppCall:
+        """What a task of ``app`` runs (one per app, unless staging wrapped this call's function)."""
+        call = None if worker_function else self._calls.get((app, cached))
         if call is None:
             retries = self.config.retries if app.retries is None else app.retries
             call_class = CachedAppCall if cached else AppCall
-            call = self._calls[app, cached] = call_class(
-                without_future_defaults(app.func), app.__name__,
-                RetryPolicy(retries, self.config.retry_handler),
-            )
+            call = call_class(worker_function or app.worker_function(), app.__name__,
+                              RetryPolicy(retries, self.config.retry_handler),
+                              enforce_walltime=app.kind != "bash")
+            if worker_function is None:
+                self._calls[app, cached] = call
         return call
 
     def _enqueue(self, record: dict, plan: Any = None, memo_deps: list = ()) -> None:
@@ -303,15 +344,16 @@ class DataFlowKernel:
                 self.resolver, args, kwargs, lambda dep: self._graph_value(dep, executor, computed)
             )
         key = self._task_key(record)
+        call = self._app_call(app, plan is not None, record.get("_worker_function"))
         if plan is None:
-            task = Task(key, self._app_call(app, cached=False), *args, **kwargs)
+            task = Task(key, call, *args, **kwargs)
         else:
             computed = record.get("_computed", {})
             dep_values = [] if plan.hashsum else [
                 None if token is not None else self._graph_value(dep, executor, computed)
                 for token, dep in zip(plan.dep_tokens, memo_deps, strict=True)
             ]
-            task = Task(key, self._app_call(app, cached=True), plan, parse_input(dep_values),
+            task = Task(key, call, plan, parse_input(dep_values),
                         *args, **kwargs)
         future = record["app_fu"]
         future._executor = executor

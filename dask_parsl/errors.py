@@ -139,14 +139,30 @@ class AppTimeout(AppException):
 
 
 class BashExitFailure(AppException):
-    """A bash app's command exited with a non-zero code."""
+    """A bash app's command exited with a non-zero code.
 
-    def __init__(self, app_name: str, exitcode: int) -> None:
+    ``stdout`` and ``stderr`` are the paths the command wrote to (if any), and
+    the message ends with the last lines of its stderr.
+    """
+
+    def __init__(self, app_name: str, exitcode: int, stdout: str | None = None,
+                 stderr: str | None = None, stderr_tail: str = "") -> None:
         super().__init__(app_name, exitcode)
         self.app_name, self.exitcode = app_name, exitcode
+        self.stdout, self.stderr, self.stderr_tail = stdout, stderr, stderr_tail
+
+    def __reduce__(self):
+        return type(self), (self.app_name, self.exitcode, self.stdout, self.stderr, self.stderr_tail)
 
     def __str__(self) -> str:
-        return f"bash_app {self.app_name} failed with unix exit code {self.exitcode}"
+        message = f"bash_app {self.app_name} failed with unix exit code {self.exitcode}"
+        streams = [f"{name} {path}" for name, path in (("stdout", self.stdout), ("stderr", self.stderr))
+                   if path]
+        if streams:
+            message += f" ({', '.join(streams)})"
+        if self.stderr_tail:
+            message += f"; the end of its stderr:\n{self.stderr_tail}"
+        return message
 
 
 class MissingOutputs(AppException):

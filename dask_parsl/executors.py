@@ -41,6 +41,11 @@ class DaskExecutor(Executor):
     ``LocalCluster``: worker processes with one thread each, one per core,
     scheduler and dashboard on 127.0.0.1. Keyword arguments are passed to the
     embedded ``LocalCluster``.
+
+    ``storage_access`` lists the staging providers for ``File`` arguments and
+    outputs (default ``DEFAULT_STAGING``: file, http/https, ftp, zip);
+    ``working_dir`` is where staged files go (default ``run_dir/NNN/staging``),
+    on a filesystem the workers share.
     """
 
     def __init__(
@@ -50,6 +55,8 @@ class DaskExecutor(Executor):
         *,
         n_workers: int | None = None,
         threads_per_worker: int = 1,
+        storage_access: list | None = None,
+        working_dir: str | None = None,
         **cluster_kwargs: Any,
     ) -> None:
         if not isinstance(label, str) or not label:
@@ -61,6 +68,9 @@ class DaskExecutor(Executor):
             )
         self.label = label
         self.cluster = cluster
+        self.storage_access = storage_access
+        self.working_dir = working_dir
+        self._working_dir_given = working_dir
         self._local_kwargs = dict(
             n_workers=n_workers or os.cpu_count() or 1,
             threads_per_worker=threads_per_worker,
@@ -96,6 +106,7 @@ class DaskExecutor(Executor):
         """Connect to (or start) the cluster, register ``WorkflowPlugin`` on its
         scheduler, and begin accepting tasks."""
         self.run_dir = run_dir
+        self.working_dir = self._working_dir_given or os.path.join(run_dir, "staging")
         self.client = self._connect()
         if settings.get("scheduler-plugin"):
             self._register_plugin()
@@ -174,10 +185,8 @@ class ThreadPoolExecutor(DaskExecutor):
         storage_access: Any = None,
         working_dir: str | None = None,
     ) -> None:
-        super().__init__(label=label)
+        super().__init__(label=label, storage_access=storage_access, working_dir=working_dir)
         self.max_threads = max_threads
-        self.storage_access = storage_access
-        self.working_dir = working_dir
         self._local_kwargs = dict(
             n_workers=1,
             threads_per_worker=max_threads,

@@ -4,8 +4,6 @@ from __future__ import annotations
 import os
 from urllib.parse import urlparse
 
-from dask.base import normalize_token
-
 
 class File:
     """A file named by a local path or a URL (``file://``, ``http://``, ...).
@@ -53,9 +51,3 @@ class File:
 
     def __dask_tokenize__(self):
         return ("dask_parsl.File", self.url)
-
-
-@normalize_token.register(File)
-def _token_of_file(file: File) -> tuple:
-    """A File's Dask token is its URL: memoization hashes files by name, as Parsl does."""
-    return ("dask_parsl.File", file.url)

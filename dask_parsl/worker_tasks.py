@@ -8,6 +8,7 @@ from typing import Any, Callable
 import cloudpickle
 
 from .errors import SerializationError
+from .walltime import call_with_walltime
 
 _ALWAYS_PICKLABLE = (type(None), bool, int, float, complex, str, bytes)
 
@@ -16,23 +17,28 @@ class AppCall:
     """What a Dask task of an app runs: the app's function, the name errors give
     it, and its retry policy (read by ``WorkflowPlugin`` on the scheduler)."""
 
-    __slots__ = ("func", "name", "retry")
+    __slots__ = ("func", "name", "retry", "enforce_walltime")
     #: how many arguments of its Task come before the app's own
     leading_args = 0
 
-    def __init__(self, func: Callable, name: str, retry: Any = None) -> None:
+    def __init__(self, func: Callable, name: str, retry: Any = None, enforce_walltime: bool = True) -> None:
         self.func = func
         self.name = name
         self.retry = retry
+        self.enforce_walltime = enforce_walltime  # bash commands enforce their own
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        result = self.func(*args, **kwargs)
+        walltime = kwargs.get("walltime") if self.enforce_walltime else None
+        if walltime is None:
+            result = self.func(*args, **kwargs)
+        else:
+            result = call_with_walltime(self.func, walltime, self.name, args, kwargs)
         if type(result) not in _ALWAYS_PICKLABLE:
             ensure_picklable(result, self.name)
         return result
 
     def __reduce__(self) -> tuple:
-        return type(self), (self.func, self.name, self.retry)
+        return type(self), (self.func, self.name, self.retry, self.enforce_walltime)
 
 
 def without_future_defaults(func: Callable) -> Callable:
