@@ -33,6 +33,7 @@ from .errors import (
 from .executors import DaskExecutor, ThreadPoolExecutor
 from .files import File
 from .futures import AppFuture, DataFuture
+from .htex import HighThroughputExecutor
 from .loader import DataFlowKernelLoader, clear, dfk, load, wait_for_current_tasks
 from .memoization import BasicMemoizer
 from .plugin import WorkflowPlugin
@@ -50,7 +51,8 @@ from .states import States
 __version__ = "0.1.0"
 
 __all__ = [
-    "AUTO_LOGNAME", "BashApp", "DEFAULT_STAGING", "DataManager", "FTPSeparateTaskStaging",
+    "AUTO_LOGNAME", "BashApp", "HighThroughputExecutor", "DEFAULT_STAGING", "DataManager",
+    "FTPSeparateTaskStaging",
     "HTTPSeparateTaskStaging", "NoOpFileStaging", "Staging", "ZipFileStaging", "bash_app",
     "AppBadFormatting", "AppException", "AppFuture", "AppTimeout", "BadCheckpoint", "BasicMemoizer",
     "BadStdStreamFile", "BashAppNoReturn", "BashExitFailure", "Config", "ConfigurationError",

@@ -102,7 +102,7 @@ class DataFlowKernel:
             self.memoizer.start(run_dir=self.run_dir, config_run_dir=self.config.run_dir)
             for executor in self.config.executors:
                 executor.start(self.run_dir, self._task_finished, self._connection_lost,
-                               self._submission_failed, self._task_event)
+                               self._submission_failed, self._task_event, config=self.config)
                 self.executors[executor.label] = executor
         except BaseException:
             self._shutdown_executors()

@@ -10,6 +10,7 @@ from dask.utils import parse_timedelta
 from distributed import Client, LocalCluster
 
 from . import settings
+from .batch import ClusterPlan, make_batch_cluster, start_jobs
 from .batching import GraphBatcher
 from .completions import CompletionListener
 from .errors import ConfigurationError
@@ -25,7 +26,7 @@ class Executor:
     label: str
 
     def start(self, run_dir: str, on_done: Callable, on_lost: Callable, on_unsendable: Callable,
-              on_event: Callable) -> None:
+              on_event: Callable, config: Any = None) -> None:
         raise NotImplementedError
 
     def shutdown(self) -> None:
@@ -53,6 +54,10 @@ class DaskExecutor(Executor):
         label: str = "dask",
         cluster: Any = None,
         *,
+        provider: Any = None,
+        jobs: int | None = None,
+        minimum_jobs: int | None = None,
+        maximum_jobs: int | None = None,
         n_workers: int | None = None,
         threads_per_worker: int = 1,
         storage_access: list | None = None,
@@ -61,23 +66,22 @@ class DaskExecutor(Executor):
     ) -> None:
         if not isinstance(label, str) or not label:
             raise ValueError(f"executor label must be a non-empty string, not {label!r}")
-        if cluster is not None and (n_workers is not None or cluster_kwargs):
+        if cluster is not None and (n_workers is not None or cluster_kwargs or provider is not None):
             raise ValueError(
-                "n_workers and LocalCluster keywords only apply when DaskExecutor "
+                "provider, n_workers and cluster keywords only apply when DaskExecutor "
                 "starts its own cluster (cluster=None)"
             )
         self.label = label
         self.cluster = cluster
+        self._plan = _plan_from(provider, cluster_kwargs, jobs, minimum_jobs, maximum_jobs)
         self.storage_access = storage_access
         self.working_dir = working_dir
         self._working_dir_given = working_dir
-        self._local_kwargs = dict(
-            n_workers=n_workers or os.cpu_count() or 1,
-            threads_per_worker=threads_per_worker,
-            processes=True,
-            host="127.0.0.1",
-            **cluster_kwargs,
-        )
+        self._local_kwargs = {
+            "n_workers": n_workers or os.cpu_count() or 1, "threads_per_worker": threads_per_worker,
+            "processes": True, "host": "127.0.0.1",
+            **({} if self._plan is not None else cluster_kwargs),
+        }
         self.client: Client | None = None
         self._owns_cluster = False
         self._owns_client = False
@@ -86,7 +90,12 @@ class DaskExecutor(Executor):
 
     # -- lifecycle -------------------------------------------------------
     def _make_cluster(self) -> Any:
+        if self._plan is not None and self._plan.batch_system is not None:
+            options = {"scheduler_options": {"dashboard_address": ":0"}, **self._plan.options}
+            return make_batch_cluster(self._plan.batch_system, **options)
         kwargs = dict(self._local_kwargs)
+        if self._plan is not None:
+            kwargs.update(self._plan.options)
         kwargs.setdefault("dashboard_address", settings.get("local-cluster.dashboard-address"))
         saturation = settings.get("local-cluster.worker-saturation")
         with dask.config.set({"distributed.scheduler.worker-saturation": float(saturation)}):
@@ -102,14 +111,16 @@ class DaskExecutor(Executor):
         return Client(self.cluster, set_as_default=_no_default_client())
 
     def start(self, run_dir: str, on_done: Callable, on_lost: Callable, on_unsendable: Callable,
-              on_event: Callable) -> None:
+              on_event: Callable, config: Any = None) -> None:
         """Connect to (or start) the cluster, register ``WorkflowPlugin`` on its
-        scheduler, and begin accepting tasks."""
+        scheduler, submit the first batch jobs, and begin accepting tasks."""
         self.run_dir = run_dir
         self.working_dir = self._working_dir_given or os.path.join(run_dir, "staging")
         self.client = self._connect()
         if settings.get("scheduler-plugin"):
             self._register_plugin()
+        if self._owns_cluster and self._plan is not None and self._plan.batch_system is not None:
+            self._start_jobs(config)
         self._listener = CompletionListener(self.client, on_done, on_lost, on_event,
                                             topics=(TRY_TOPIC, MEMO_TOPIC))
         self._batcher = GraphBatcher(
@@ -122,6 +133,21 @@ class DaskExecutor(Executor):
         )
         logger.info("Executor %s connected to %s; dashboard %s", self.label,
                     self.client.scheduler.address, self.dashboard_link)
+
+    def _start_jobs(self, config: Any) -> None:
+        plan = self._plan
+        strategy = getattr(config, "strategy", "simple")
+        adaptive = strategy not in (None, "none")
+        try:
+            start_jobs(self.cluster, plan.jobs,
+                       minimum_jobs=plan.minimum_jobs if adaptive else None,
+                       maximum_jobs=max(plan.maximum_jobs or plan.jobs, plan.jobs) if adaptive else None,
+                       idle_seconds=getattr(config, "max_idletime", None))
+        except BaseException:
+            self.shutdown()
+            raise
+        logger.info("Executor %s: %d %s job(s) submitted%s", self.label, plan.jobs, plan.batch_system,
+                    f", adapting between {plan.minimum_jobs} and {plan.maximum_jobs}" if adaptive else "")
 
     def _register_plugin(self) -> None:
         try:
@@ -193,6 +219,32 @@ class ThreadPoolExecutor(DaskExecutor):
             processes=False,
             dashboard_address="127.0.0.1:0",
         )
+
+
+def _plan_from(provider: Any, options: dict, jobs: int | None, minimum_jobs: int | None,
+               maximum_jobs: int | None) -> ClusterPlan | None:
+    """The cluster a ``DaskExecutor`` should build: from a batch system name and
+    dask-jobqueue options, a ``ClusterPlan``, or a Parsl provider."""
+    if provider is None:
+        if jobs is not None or minimum_jobs is not None or maximum_jobs is not None:
+            raise ValueError("jobs, minimum_jobs and maximum_jobs need provider= (a batch system)")
+        return None
+    if isinstance(provider, ClusterPlan):
+        return provider
+    if isinstance(provider, str):
+        plan = ClusterPlan(provider, dict(options))
+    else:
+        from .htex import plan_cluster
+
+        plan = plan_cluster(provider)
+        plan.options.update(options)
+    if jobs is not None:
+        plan.jobs = jobs
+    if minimum_jobs is not None:
+        plan.minimum_jobs = minimum_jobs
+    if maximum_jobs is not None:
+        plan.maximum_jobs = maximum_jobs
+    return plan
 
 
 def _no_default_client() -> bool:

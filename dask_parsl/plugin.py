@@ -11,7 +11,9 @@ handlers are wrapped here, and only here (tested on distributed 2026.8.0):
   ``stimulus_task_erred`` re-queues or fails the task;
 * ``remove_worker`` (a worker died with tasks running): charge each running
   app task, then steer the scheduler's ``suspicious`` count so the task is
-  rescheduled, or fails with ``KilledWorker`` once the budget is spent.
+  rescheduled, or fails with ``KilledWorker`` once the budget is spent. A
+  worker that was closing (its ``--lifetime`` reached, its job cancelled)
+  costs nothing: its tasks simply run elsewhere.
 
 Every charged try is published on the ``dask-parsl-try`` event topic, which
 the client turns into ``fail_count``/``fail_cost``/``fail_history`` on the
@@ -86,9 +88,14 @@ class WorkflowPlugin(SchedulerPlugin):
         ws = self.scheduler.workers.get(address)
         if ws is None:
             return
+        # a worker that was closing (its --lifetime reached, its job cancelled) did not crash
+        retiring = ws.status in (Status.closing, Status.closing_gracefully)
         for ts in list(ws.processing):
             call = _app_call_of(ts)
             if call is None:
+                continue
+            if retiring:  # not the task's fault: run it elsewhere, free of charge
+                ts.suspicious = -1
                 continue
             error = WorkerLost(address, ts.key)
             try:

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Start a single-node Slurm (munged, slurmctld, slurmd) for dask_parsl's batch tests.
+#
+#   sudo bash ci/start_slurm.sh     # installs Debian's slurm packages if missing
+#
+# Runs without systemd: each daemon runs in the foreground of its own session, and
+# its PID goes to $STATE/<daemon>.pid so ci/stop_slurm.sh stops exactly what this
+# script started. Daemons listen on 127.0.0.1 only. Safe to run twice: daemons
+# already started by this script are kept. Exits 0 once the node accepts jobs.
+set -euo pipefail
+
+PARTITION=${DASK_PARSL_SLURM_PARTITION:-debug}
+STATE=/run/dask-parsl-slurm
+SPOOL=/var/spool/dask-parsl-slurm
+LOGS=/var/log/dask-parsl-slurm
+CONF=/etc/slurm/slurm.conf
+HEADER="# written by dask_parsl ci/start_slurm.sh"
+NODE=$(hostname -s)
+
+say() { echo "[ci/start_slurm] $*"; }
+fail() {
+  echo "[ci/start_slurm] FAILED: $*" >&2
+  for f in "$LOGS"/*; do [ -s "$f" ] && { echo "== $f" >&2; tail -n 20 "$f" >&2; }; done
+  exit 1
+}
+[ "$(id -u)" = 0 ] || fail "run as root (it installs packages and starts daemons)"
+
+# -- packages ------------------------------------------------------------------
+need=()
+for pkg in munge slurmctld slurmd slurm-client; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  say "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/tmp/dask-parsl-slurm-apt.log 2>&1 \
+    || { tail -n 30 /tmp/dask-parsl-slurm-apt.log >&2; fail "apt-get install"; }
+fi
+
+mkdir -p "$STATE" "$SPOOL/ctld" "$SPOOL/d" "$LOGS"
+chown slurm:slurm "$SPOOL/ctld" "$LOGS"
+
+# ours NAME: the PID recorded for NAME is alive and runs the program NAME
+ours() {
+  local pid
+  pid=$(cat "$STATE/$1.pid" 2>/dev/null) || return 1
+  # (the name, not /proc/PID/exe: daemons that drop privileges hide their exe)
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ]
+}
+start() {  # start NAME COMMAND...: run in a new session, in the background, PID recorded
+  local name=$1; shift
+  setsid "$@" </dev/null >>"$LOGS/$name.out" 2>&1 &
+  echo $! >"$STATE/$name.pid"
+  say "started $name, pid $!"
+}
+until_ok() {  # until_ok SECONDS NAME COMMAND...: retry COMMAND; give up if daemon NAME died
+  local deadline=$(( $(date +%s) + $1 )) name=$2; shift 2
+  until "$@" >/dev/null 2>&1; do
+    ours "$name" || fail "$name exited"
+    [ "$(date +%s)" -lt "$deadline" ] || fail "$name not ready after $1 s"
+    sleep 0.2
+  done
+}
+
+# -- munge -----------------------------------------------------------------------
+if [ ! -s /etc/munge/munge.key ]; then
+  head -c 1024 /dev/urandom >/etc/munge/munge.key
+  chown munge:munge /etc/munge/munge.key
+  chmod 400 /etc/munge/munge.key
+fi
+mkdir -p /run/munge /var/lib/munge /var/log/munge
+chown munge:munge /run/munge /var/lib/munge /var/log/munge
+if ! ours munged; then
+  if munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
+    say "a munged not started by this script is running: using it"
+  else
+    rm -f /run/munge/munge.socket.2*
+    start munged setpriv --reuid=munge --regid=munge --init-groups /usr/sbin/munged --foreground
+    until_ok 15 munged bash -c 'munge -n | unmunge'
+  fi
+fi
+
+# -- slurm.conf ------------------------------------------------------------------
+# Facts that matter on one small machine: cons_tres with per-core memory (else one
+# job takes the whole node), RealMemory under the real total (else the node is
+# drained), short scheduling intervals (jobs start in about a second), no process
+# tracking plugins that need cgroups or systemd.
+memory_mb=$(awk '/MemTotal/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)
+conf="$HEADER
+ClusterName=daskparsl
+SlurmctldHost=$NODE(127.0.0.1)
+SlurmUser=slurm
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+SlurmctldPort=6817
+SlurmdPort=6818
+StateSaveLocation=$SPOOL/ctld
+SlurmdSpoolDir=$SPOOL/d
+SlurmctldPidFile=$STATE/slurmctld.own.pid
+SlurmdPidFile=$STATE/slurmd.own.pid
+SlurmctldLogFile=$LOGS/slurmctld.log
+SlurmdLogFile=$LOGS/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=1000
+SchedulerType=sched/backfill
+SchedulerParameters=batch_sched_delay=0,sched_interval=2,bf_interval=2
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+MpiDefault=none
+MailProg=/bin/true
+ReturnToService=2
+SlurmctldTimeout=30
+SlurmdTimeout=30
+InactiveLimit=0
+MinJobAge=300
+KillWait=5
+Waittime=0
+NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=$memory_mb State=UNKNOWN
+PartitionName=$PARTITION Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
+mkdir -p /etc/slurm
+changed=0
+if [ "$(cat "$CONF" 2>/dev/null)" != "$conf" ]; then
+  if [ -f "$CONF" ] && ! grep -qF "$HEADER" "$CONF"; then
+    cp "$CONF" "$CONF.before-dask-parsl"
+    say "kept the previous slurm.conf as $CONF.before-dask-parsl"
+  fi
+  printf '%s\n' "$conf" >"$CONF"
+  changed=1
+fi
+
+# -- slurmctld and slurmd --------------------------------------------------------
+if [ $changed = 1 ]; then
+  for daemon in slurmd slurmctld; do
+    if ours $daemon; then kill "$(cat "$STATE/$daemon.pid")"; sleep 1; fi
+  done
+fi
+# -c: forget jobs of an earlier run (workers left pending by a crashed test run)
+ours slurmctld || start slurmctld /usr/sbin/slurmctld -D -c
+until_ok 30 slurmctld bash -c 'scontrol ping | grep -q UP'
+ours slurmd || start slurmd /usr/sbin/slurmd -D -N "$NODE"
+
+deadline=$(( $(date +%s) + 60 ))
+resumed=no
+while :; do
+  ours slurmctld || fail "slurmctld exited"
+  ours slurmd || fail "slurmd exited"
+  state=$(sinfo -h -n "$NODE" -o %t 2>/dev/null | head -n 1 || true)
+  case "$state" in
+    idle|mix|alloc) break ;;
+    down*|drain*|drng*|fail*)
+      [ $resumed = no ] && { scontrol update NodeName="$NODE" State=RESUME >/dev/null 2>&1 || true; resumed=yes; } ;;
+  esac
+  [ "$(date +%s)" -lt "$deadline" ] || fail "node $NODE is '$state' after 60 s"
+  sleep 0.3
+done
+say "ready: partition $PARTITION, node $NODE ($(nproc) CPUs, $memory_mb MB)"

@@ -1,0 +1,140 @@
+"""Workflows on a real single-node Slurm: jobs, adaptive scaling, losing a job, job scripts."""
+import os
+import subprocess
+import time
+
+import pytest
+from conftest import squeue_jobs, wait_until
+from dask_jobqueue import SLURMCluster
+
+import dask_parsl as parsl
+from dask_parsl import Config, ConfigurationError, DaskExecutor, HighThroughputExecutor, python_app
+from dask_parsl.providers import SlurmProvider
+
+pytestmark = pytest.mark.slurm
+
+
+@python_app
+def job_of_this_worker(seconds=0.0):
+    import os
+    import time
+
+    time.sleep(seconds)
+    return os.environ["SLURM_JOB_ID"]
+
+
+@python_app
+def add(x, y, seconds=0.0):
+    import time
+
+    time.sleep(seconds)
+    return x + y
+
+
+def two_single_core_jobs(**options):
+    return SlurmProvider(partition="debug", cores_per_node=1, mem_per_node=1, init_blocks=2, max_blocks=2,
+                         walltime="00:10:00", exclusive=False, **options)
+
+
+def test_a_workflow_runs_across_two_jobs(run_dir):
+    started = time.monotonic()
+    executor = HighThroughputExecutor(label="slurm", provider=two_single_core_jobs())
+    with parsl.load(Config(executors=[executor], run_dir=run_dir)):
+        assert len(squeue_jobs()) == 2
+        first = job_of_this_worker().result(timeout=120)
+        print(f"load() to the first task finished on Slurm: {time.monotonic() - started:.1f} s")
+        jobs = {f.result(timeout=120) for f in [job_of_this_worker(0.3) for _ in range(12)]}
+        assert len(jobs | {first}) == 2
+        assert jobs <= set(squeue_jobs())
+        total = add(0, 0)
+        for i in range(1, 21):  # a chain of dependencies moving between the jobs
+            total = add(total, i, 0.05)
+        assert total.result(timeout=120) == 210
+    wait_until(lambda: not squeue_jobs(), 60, "cleanup to cancel the jobs")
+
+
+def test_adaptive_scaling_from_zero_and_back(run_dir):
+    executor = DaskExecutor(label="adaptive", provider="slurm", cores=1, processes=1, memory="1GB",
+                            queue="debug", walltime="00:10:00", jobs=0, minimum_jobs=0, maximum_jobs=2)
+    with parsl.load(Config(executors=[executor], run_dir=run_dir, max_idletime=2)):
+        assert squeue_jobs() == []
+        futures = [job_of_this_worker(0.5) for _ in range(16)]
+        wait_until(lambda: len(squeue_jobs()) >= 1, 60, "jobs to be submitted")
+        assert len({f.result(timeout=180) for f in futures}) >= 1
+        del futures  # a worker holding results still referenced is never released
+        wait_until(lambda: not squeue_jobs(), 90, "idle jobs to be released")
+
+
+def test_a_cancelled_job_does_not_stop_the_workflow(run_dir):
+    executor = HighThroughputExecutor(label="slurm", provider=two_single_core_jobs())
+    with parsl.load(Config(executors=[executor], run_dir=run_dir, retries=2)):
+        job_of_this_worker().result(timeout=120)
+        futures = [add(i, 1000, 0.25) for i in range(40)]
+        time.sleep(2)
+        victim = squeue_jobs()[0]
+        cancelled = time.monotonic()
+        subprocess.run(["scancel", victim], check=True)
+        assert [f.result(timeout=300) for f in futures] == [i + 1000 for i in range(40)]
+        print(f"scancel to the workflow finishing: {time.monotonic() - cancelled:.1f} s")
+        wait_until(lambda: victim not in squeue_jobs(), 60, "the cancelled job to leave")
+        assert job_of_this_worker().result(timeout=120) != victim
+
+
+def test_job_scripts_carry_the_options_given(tmp_path):
+    provider = SlurmProvider(
+        partition="debug", cores_per_node=2, mem_per_node=1, walltime="00:07:00", account="physics",
+        exclusive=True, constraint="fast", scheduler_options="#SBATCH --comment=dask-parsl-test",
+        worker_init=f"echo initialised > {tmp_path}/worker_init.txt")
+    executor = HighThroughputExecutor(label="slurm", provider=provider, max_workers_per_node=1)
+    script = SLURMCluster(**executor._plan.options).job_script()
+    for line in ["#SBATCH -p debug", "#SBATCH -t 00:07:00", "#SBATCH --cpus-per-task=2", "#SBATCH -A physics",
+                 "#SBATCH --comment=dask-parsl-test", "#SBATCH --constraint=fast", "#SBATCH --exclusive",
+                 f"echo initialised > {tmp_path}/worker_init.txt", "--nthreads 1", "#SBATCH --mem=954M"]:
+        assert line in script, line
+
+
+def test_a_job_no_node_can_run_fails_load_with_slurms_message(run_dir):
+    provider = two_single_core_jobs(constraint="no-such-feature")
+    with pytest.raises(ConfigurationError, match="Invalid feature specification"):
+        parsl.load(Config(executors=[HighThroughputExecutor(provider=provider)], run_dir=run_dir))
+
+
+def test_scheduler_options_reach_the_job(run_dir, tmp_path):
+    provider = two_single_core_jobs(scheduler_options="#SBATCH --comment=from-dask-parsl",
+                                    worker_init=f"echo ran > {tmp_path}/init.txt")
+    with parsl.load(Config(executors=[HighThroughputExecutor(label="slurm", provider=provider)],
+                           run_dir=run_dir)):
+        job = job_of_this_worker().result(timeout=120)
+        shown = subprocess.run(["scontrol", "show", "job", job], capture_output=True, text=True).stdout
+        assert "Comment=from-dask-parsl" in shown
+        assert (tmp_path / "init.txt").read_text() == "ran\n"
+
+
+def test_an_unknown_partition_fails_load_with_slurms_message(run_dir):
+    provider = SlurmProvider(partition="no-such-partition", cores_per_node=1, mem_per_node=1,
+                             exclusive=False)
+    started = time.monotonic()
+    with pytest.raises(ConfigurationError, match="invalid partition specified: no-such-partition"):
+        parsl.load(Config(executors=[HighThroughputExecutor(provider=provider)], run_dir=run_dir))
+    assert time.monotonic() - started < 30
+    assert squeue_jobs() == []
+
+
+def test_a_dask_jobqueue_cluster_works_as_it_is(run_dir):
+    cluster = SLURMCluster(cores=1, processes=1, memory="1GB", queue="debug", walltime="00:10:00",
+                           scheduler_options={"dashboard_address": ":0"})
+    cluster.scale(jobs=1)
+    try:
+        with parsl.load(Config(executors=[DaskExecutor(cluster=cluster)], run_dir=run_dir)):
+            assert add(1, 2).result(timeout=120) == 3
+    finally:
+        cluster.close()
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    return str(tmp_path / "runinfo")
+
+
+def test_no_job_outlives_its_test():
+    assert os.environ.get("SLURM_JOB_ID") is None  # the tests run outside Slurm

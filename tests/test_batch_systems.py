@@ -1,0 +1,170 @@
+"""Parsl providers and dask-jobqueue specs mapped onto batch clusters. Systems without a
+server on this machine (PBS, LSF, HTCondor, Grid Engine, OAR) are checked through their
+job scripts and stand-in submit/cancel commands; Slurm runs for real in tests/slurm."""
+import os
+
+import dask.config
+import dask_jobqueue  # noqa: F401  (its config defaults, before the fixtures set some)
+import pytest
+from fake_batch import calls, install
+
+import dask_parsl as parsl
+from dask_parsl import Config, ConfigurationError, DaskExecutor, HighThroughputExecutor, python_app
+from dask_parsl.htex import plan_cluster
+from dask_parsl.providers import (
+    CondorProvider,
+    GridEngineProvider,
+    LocalProvider,
+    LSFProvider,
+    PBSProProvider,
+    SlurmProvider,
+    TorqueProvider,
+)
+
+
+@pytest.fixture(autouse=True)
+def schedulers_on_loopback():
+    systems = ("slurm", "pbs", "sge", "lsf", "htcondor", "oar")
+    with dask.config.set({f"jobqueue.{name}.interface": "lo" for name in systems}):
+        yield
+
+
+@pytest.fixture
+def fake_batch(tmp_path, monkeypatch):
+    """Fake batch commands first on PATH; returns a function listing their calls."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "batch-calls.jsonl"
+    install(str(bin_dir), log)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return bin_dir, lambda: calls(log)
+
+
+def submitted_and_cancelled(executor, run_dir, recorded, config=None):
+    """Load with ``executor`` (its jobs are submitted), clean up (they are cancelled)."""
+    with parsl.load(Config(executors=[executor], run_dir=run_dir, **(config or {}))):
+        submissions = [call for call in recorded() if call["script"]]
+        assert len(submissions) == 1
+    cancels = [call for call in recorded() if not call["script"]]
+    return submissions[0], cancels
+
+
+def test_pbspro_provider(fake_batch, run_dir):
+    provider = PBSProProvider(queue="workq", account="proj7", cpus_per_node=4, walltime="01:30:00",
+                              select_options="ngpus=1", scheduler_options="#PBS -l place=scatter",
+                              worker_init="module load python")
+    submit, cancels = submitted_and_cancelled(HighThroughputExecutor(provider=provider), run_dir,
+                                              fake_batch[1])
+    script = submit["script"]
+    assert submit["command"] == "qsub"
+    for line in ["#PBS -q workq", "#PBS -A proj7", "#PBS -l walltime=01:30:00",
+                 "#PBS -l select=1:ncpus=4", ":ngpus=1", "#PBS -l place=scatter", "module load python",
+                 "--nthreads 1", "--nworkers 4"]:
+        assert line in script, line
+    assert [(c["command"], c["args"]) for c in cancels] == [("qdel", ["1234"])]
+
+
+def test_torque_provider_uses_pbs(fake_batch, run_dir):
+    provider = TorqueProvider(queue="batch", walltime="00:20:00")
+    executor = HighThroughputExecutor(provider=provider, max_workers_per_node=2)
+    submit, cancels = submitted_and_cancelled(executor, run_dir, fake_batch[1])
+    assert "#PBS -q batch" in submit["script"] and "#PBS -l walltime=00:20:00" in submit["script"]
+    assert cancels[0]["command"] == "qdel"
+
+
+def test_lsf_provider(fake_batch, run_dir):
+    provider = LSFProvider(queue="normal", project="climate", cores_per_node=8, walltime="02:00:00")
+    submit, cancels = submitted_and_cancelled(
+        HighThroughputExecutor(provider=provider, cores_per_worker=2), run_dir, fake_batch[1])
+    script = submit["script"]
+    assert submit["command"] == "bsub"
+    for line in ["#BSUB -q normal", '#BSUB -P "climate"', "#BSUB -W 02:00", "#BSUB -n 8", "--nworkers 4"]:
+        assert line in script, line
+    assert [(c["command"], c["args"]) for c in cancels] == [("bkill", ["5678"])]
+
+
+def test_condor_provider(fake_batch, run_dir):
+    provider = CondorProvider(cores_per_slot=2, mem_per_slot=4, requirements='OpSys == "LINUX"',
+                              worker_init="source env.sh")
+    submit, cancels = submitted_and_cancelled(HighThroughputExecutor(provider=provider), run_dir,
+                                              fake_batch[1])
+    script = submit["script"]
+    assert submit["command"] == "condor_submit"
+    assert 'requirements = OpSys == "LINUX"' in script and "RequestCpus = MY.DaskWorkerCores" in script
+    assert "source env.sh" in script
+    assert [(c["command"], c["args"]) for c in cancels] == [("condor_rm", ["42.0"])]
+
+
+def test_grid_engine_provider(tmp_path, monkeypatch, run_dir):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    install(str(bin_dir), tmp_path / "calls.jsonl", sge=True)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    provider = GridEngineProvider(queue="all.q", walltime="00:30:00")
+    executor = HighThroughputExecutor(provider=provider, max_workers_per_node=2)
+    submit, cancels = submitted_and_cancelled(executor, run_dir, lambda: calls(tmp_path / "calls.jsonl"))
+    assert "#$ -q all.q" in submit["script"] and "#$ -l h_rt=00:30:00" in submit["script"]
+    assert [(c["command"], c["args"]) for c in cancels] == [("qdel", ["99"])]
+
+
+@pytest.mark.filterwarnings("ignore:OAR Job memory reserved resources")
+def test_oar_through_the_dask_jobqueue_spec(fake_batch, run_dir):
+    executor = DaskExecutor(provider="oar", cores=2, memory="4GB", queue="default", walltime="00:10:00")
+    submit, cancels = submitted_and_cancelled(executor, run_dir, fake_batch[1])
+    assert submit["command"] == "oarsub"
+    assert [(c["command"], c["args"]) for c in cancels] == [("oardel", ["77"])]
+
+
+def test_nodes_per_block_become_jobs(fake_batch, run_dir):
+    provider = PBSProProvider(queue="workq", cpus_per_node=2, nodes_per_block=3, init_blocks=1, max_blocks=2)
+    plan = plan_cluster(provider)
+    assert (plan.jobs, plan.minimum_jobs, plan.maximum_jobs) == (3, 0, 6)
+
+
+@python_app
+def double(x):
+    return 2 * x
+
+
+def test_local_provider_runs_a_local_cluster(run_dir):
+    executor = HighThroughputExecutor(label="local", provider=LocalProvider(), max_workers_per_node=2)
+    with parsl.load(Config(executors=[executor], run_dir=run_dir)):
+        assert double(21).result(timeout=60) == 42
+        assert len(executor.client.scheduler_info()["workers"]) == 2
+
+
+class SrunLauncher:
+    """Named as Parsl's multi-node launcher."""
+
+
+@pytest.mark.parametrize("make, named", [
+    (lambda: SlurmProvider(partition="x", cores_per_node=1, cmd_timeout=60), "cmd_timeout"),
+    (lambda: SlurmProvider(partition="x", cores_per_node=1, parallelism=0.5), "parallelism"),
+    (lambda: SlurmProvider(partition="x", cores_per_node=1, launcher=SrunLauncher()), "SrunLauncher"),
+    (lambda: HighThroughputExecutor(provider=SlurmProvider(partition="x", cores_per_node=1),
+                                    heartbeat_period=5), "heartbeat_period"),
+])
+def test_options_without_an_equivalent_are_errors_naming_them(make, named):
+    with pytest.raises(ConfigurationError, match=named):
+        target = make()
+        if not isinstance(target, HighThroughputExecutor):
+            HighThroughputExecutor(provider=target)
+
+
+def test_unknown_provider_parameters_are_type_errors():
+    with pytest.raises(TypeError, match="queue_name"):
+        SlurmProvider(queue_name="x")
+
+
+def test_cores_must_be_known(monkeypatch):
+    with pytest.raises(ConfigurationError, match="cores_per_node"):
+        HighThroughputExecutor(provider=SlurmProvider(partition="x"))
+
+
+def test_a_missing_submit_command_fails_load_naming_it(tmp_path, monkeypatch, run_dir):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    executor = HighThroughputExecutor(provider=SlurmProvider(partition="debug", cores_per_node=1))
+    with pytest.raises(ConfigurationError, match="'sbatch' is not on PATH"):
+        parsl.load(Config(executors=[executor], run_dir=run_dir))
+    with pytest.raises(ConfigurationError, match="unknown batch system 'slurmm'"):
+        parsl.load(Config(executors=[DaskExecutor(provider="slurmm", cores=1)], run_dir=run_dir))
