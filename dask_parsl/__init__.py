@@ -26,6 +26,7 @@ from .errors import (
     MissingOutputs,
     NoDataFlowKernelError,
     ParslError,
+    ResourcesUnavailable,
     SerializationError,
     TaskCancelledAtCleanup,
     WorkerLost,
@@ -60,7 +61,8 @@ __all__ = [
     "DataFlowKernelLoader", "DataFuture", "DependencyError", "DependencyResolver",
     "ExecutorLost", "File", "JoinApp", "JoinError", "MissingOutputs", "NoDataFlowKernelError",
     "ParslError", "PythonApp", "SHALLOW_DEPENDENCY_RESOLVER", "SerializationError", "States",
-    "RetryPolicy", "TaskCancelledAtCleanup", "ThreadPoolExecutor", "WorkerLost", "WorkflowPlugin",
+    "ResourcesUnavailable", "RetryPolicy", "TaskCancelledAtCleanup", "ThreadPoolExecutor", "WorkerLost",
+    "WorkflowPlugin",
     "clear", "dfk", "get_all_checkpoints", "get_last_checkpoint", "join_app", "load",
     "python_app", "wait_for_current_tasks",
 ]

@@ -48,8 +48,8 @@ class GraphBatcher:
         self._thread = threading.Thread(target=self._run, name="dask-parsl-submit", daemon=True)
         self._thread.start()
 
-    def put(self, key: str, task, app_future) -> None:
-        self._queue.append((key, task, app_future))
+    def put(self, key: str, task, app_future, resources: dict | None = None) -> None:
+        self._queue.append((key, task, app_future, resources))
         if not self._wake.is_set():
             self._wake.set()
 
@@ -91,23 +91,23 @@ class GraphBatcher:
     def _send(self, batch: list) -> None:
         with self._listener.lock:
             pending = self._listener.pending
-            for key, _, app_future in batch:
+            for key, _, app_future, _ in batch:
                 pending[key] = app_future
             try:
-                futures = self._client.get(_graph({key: task for key, task, _ in batch}),
-                                           [key for key, _, _ in batch], sync=False)
+                futures = self._client.get(_graph(batch), [item[0] for item in batch], sync=False)
             except Exception:
                 futures = None
             if futures is not None:
-                for (_, _, app_future), dask_future in zip(batch, futures, strict=True):
-                    app_future._remote = dask_future
+                for item, dask_future in zip(batch, futures, strict=True):
+                    item[2]._remote = dask_future
                 return
         # Something in the batch cannot be serialized: send the tasks one by
         # one so the offending calls fail with a clear error and the rest run.
-        for key, task, app_future in batch:
+        for item in batch:
+            key, task, app_future, _ = item
             with self._listener.lock:
                 try:
-                    (app_future._remote,) = self._client.get(_graph({key: task}), [key], sync=False)
+                    (app_future._remote,) = self._client.get(_graph([item]), [key], sync=False)
                     continue
                 except Exception as error:
                     pending.pop(key, None)
@@ -115,14 +115,28 @@ class GraphBatcher:
             self._on_unsendable(app_future, task, failure)
 
 
-def _graph(tasks: dict) -> LLGExpr:
-    """The tasks as a graph expression named by a random token.
+def _graph(batch: list) -> LLGExpr:
+    """The batch's tasks as a graph expression named by a random token.
 
     ``Client.get`` given a plain dict names it by tokenizing every task, which
     hashes every argument: most of the cost of a batch. App calls are never
     deduplicated, so a random name is right (``client.map`` does the same).
     """
+    tasks = {key: task for key, task, _, _ in batch}
+    resources = {key: needs for key, _, _, needs in batch if needs}
+    if resources:
+        return TasksWithResources(tasks, {"resources": resources}, _determ_token=uuid.uuid4().hex)
     return LLGExpr(tasks, _determ_token=uuid.uuid4().hex)
+
+
+class TasksWithResources(LLGExpr):
+    """A graph whose tasks carry Dask resource restrictions, by key (unpickled on
+    the scheduler, which applies them as annotations)."""
+
+    _parameters = ["dsk", "annotations"]
+
+    def __dask_annotations__(self) -> dict:
+        return self.operand("annotations")
 
 
 def describe_unpicklable(app_name: str, task, error: Exception) -> SerializationError:

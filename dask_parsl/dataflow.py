@@ -358,7 +358,8 @@ class DataFlowKernel:
         future = record["app_fu"]
         future._executor = executor
         record["status"] = States.launched
-        executor.submit(key, task, future)
+        executor.submit(key, task, future,
+                        task_resources(record["resource_specification"], executor.declared_resources))
         future._key = key  # only now may later calls reference it in their graphs
 
     def _graph_value(self, dep: Any, executor: Any, computed: dict) -> Any:
@@ -678,6 +679,23 @@ class DataFlowKernel:
 
     def __repr__(self) -> str:
         return f"<DataFlowKernel {self.run_dir} executors={self._labels}>"
+
+
+#: Parsl's own resource keys: restrictions only where the executor's workers declare them
+_PARSL_RESOURCE_KEYS = frozenset({"cores", "memory", "disk"})
+
+
+def task_resources(specification: Any, declared: frozenset = frozenset()) -> dict | None:
+    """The Dask resources a call asks for in ``parsl_resource_specification``: its
+    numeric entries (``{"GPU": 1}``), except Parsl's ``cores``/``memory``/``disk``
+    unless the executor's workers declare them."""
+    if not specification:
+        return None
+    if not isinstance(specification, dict):
+        raise TypeError(f"parsl_resource_specification must be a dict, not {type(specification).__name__}")
+    return {name: value for name, value in specification.items()
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            and (name in declared or name not in _PARSL_RESOURCE_KEYS)} or None
 
 
 def when_all_done(futures: list, callback: Callable[[], Any]) -> None:

@@ -197,3 +197,18 @@ class WorkerLost(DataFlowException):
 
     def __str__(self) -> str:
         return f"worker {self.worker} died while running {self.key}"
+
+
+class ResourcesUnavailable(DataFlowException):
+    """A task asked for resources that no worker of its executor offers."""
+
+    def __init__(self, key: str, needs: dict, offered: list, waited: float) -> None:
+        super().__init__(key, needs, offered, waited)
+        self.key, self.needs, self.offered, self.waited = key, needs, offered, waited
+
+    def __str__(self) -> str:
+        offered = ", ".join(self.offered) or "no resources"
+        return (f"{self.key} asks for resources {self.needs}, but no worker offers them "
+                f"(the workers offer {offered}); gave up after {self.waited:.0f} s "
+                "(dask config parsl.unrunnable-timeout). Declare them on the workers, "
+                "e.g. DaskExecutor(resources={...}) or dask-worker --resources.")

@@ -74,6 +74,9 @@ class DaskExecutor(Executor):
         self.label = label
         self.cluster = cluster
         self._plan = _plan_from(provider, cluster_kwargs, jobs, minimum_jobs, maximum_jobs)
+        #: resource names this executor's workers offer (``resources=``), when it builds them
+        options = self._plan.options if self._plan is not None else cluster_kwargs
+        self.declared_resources = frozenset(options.get("resources") or ())
         self.storage_access = storage_access
         self.working_dir = working_dir
         self._working_dir_given = working_dir
@@ -92,6 +95,11 @@ class DaskExecutor(Executor):
     def _make_cluster(self) -> Any:
         if self._plan is not None and self._plan.batch_system is not None:
             options = {"scheduler_options": {"dashboard_address": ":0"}, **self._plan.options}
+            resources = options.pop("resources", None)
+            if resources:  # what each worker offers to parsl_resource_specification
+                declared = ",".join(f"{name}={amount}" for name, amount in resources.items())
+                extra = options.get("worker_extra_args", [])
+                options["worker_extra_args"] = [*extra, "--resources", declared]
             return make_batch_cluster(self._plan.batch_system, **options)
         kwargs = dict(self._local_kwargs)
         if self._plan is not None:
@@ -151,7 +159,8 @@ class DaskExecutor(Executor):
 
     def _register_plugin(self) -> None:
         try:
-            self.client.register_plugin(WorkflowPlugin())
+            timeout = parse_timedelta(settings.get("unrunnable-timeout"))
+            self.client.register_plugin(WorkflowPlugin(unrunnable_timeout=timeout))
         except Exception as error:
             address = self.client.scheduler.address
             self.shutdown()
@@ -175,8 +184,8 @@ class DaskExecutor(Executor):
             self._owns_cluster = False
 
     # -- used by the DataFlowKernel --------------------------------------
-    def submit(self, key: str, task: Any, app_future: Any) -> None:
-        self._batcher.put(key, task, app_future)
+    def submit(self, key: str, task: Any, app_future: Any, resources: dict | None = None) -> None:
+        self._batcher.put(key, task, app_future, resources)
 
     def gather(self, remote: Any) -> Any:
         return self.client.gather(remote)

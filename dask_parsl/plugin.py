@@ -15,6 +15,9 @@ handlers are wrapped here, and only here (tested on distributed 2026.8.0):
   worker that was closing (its ``--lifetime`` reached, its job cancelled)
   costs nothing: its tasks simply run elsewhere.
 
+It also fails app tasks that wait longer than ``unrunnable_timeout`` for
+resources that no connected worker offers.
+
 Every charged try is published on the ``dask-parsl-try`` event topic, which
 the client turns into ``fail_count``/``fail_cost``/``fail_history`` on the
 task record. Nothing here does I/O.
@@ -22,6 +25,7 @@ task record. Nothing here does I/O.
 from __future__ import annotations
 
 import logging
+import time
 import weakref
 from collections import Counter
 from typing import Any
@@ -30,8 +34,9 @@ from distributed.core import Status
 from distributed.diagnostics.plugin import SchedulerPlugin
 from distributed.protocol import deserialize, pickle, to_serialize
 from distributed.protocol.serialize import Serialize, Serialized
+from tornado.ioloop import PeriodicCallback
 
-from .errors import WorkerLost
+from .errors import ResourcesUnavailable, WorkerLost
 from .retries import new_try_record
 from .worker_tasks import AppCall
 
@@ -48,8 +53,14 @@ class WorkflowPlugin(SchedulerPlugin):
     name = PLUGIN_NAME
     idempotent = True  # one per scheduler, shared by every workflow using it
 
+    def __init__(self, unrunnable_timeout: float = 300.0) -> None:
+        #: how long an app task may wait for resources that no connected worker has
+        self.unrunnable_timeout = unrunnable_timeout
+
     async def start(self, scheduler: Any) -> None:
         self.scheduler = scheduler
+        self._unrunnable_check = PeriodicCallback(self._fail_unrunnable, 1000)
+        self._unrunnable_check.start()
         #: failed tries per app name, by outcome: "retried", "worker_lost", "failed"
         self.counts: dict[str, Counter] = {}
         self._tries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -67,6 +78,9 @@ class WorkflowPlugin(SchedulerPlugin):
 
         scheduler.stream_handlers["task-erred"] = task_erred
         scheduler.remove_worker = remove_worker
+
+    async def close(self) -> None:
+        self._unrunnable_check.stop()
 
     # -- decisions ---------------------------------------------------------
     def _task_erred(self, key: Any, msg: dict) -> None:
@@ -105,6 +119,24 @@ class WorkflowPlugin(SchedulerPlugin):
                 retry = False
             # remove_worker adds one and fails the task above allowed_failures
             ts.suspicious = -1 if retry else self.scheduler.allowed_failures
+
+    def _fail_unrunnable(self) -> None:
+        """Fail app tasks that have waited too long for resources no connected worker has
+        (while no worker is connected, jobs may still be queued: keep waiting)."""
+        workers = self.scheduler.workers
+        if not workers:
+            return
+        now = time.monotonic()
+        for ts, since in list(self.scheduler.unrunnable.items()):
+            if now - since < self.unrunnable_timeout or _app_call_of(ts) is None:
+                continue
+            offered = sorted({name for ws in workers.values() for name in ws.resources})
+            error = ResourcesUnavailable(ts.key, dict(ts.resource_restrictions or {}), offered, now - since)
+            stimulus_id = f"dask-parsl-unrunnable-{time.time()}"
+            recommendations = self.scheduler.transition(
+                ts.key, "erred", stimulus_id, cause=ts.key, exception=pickle.dumps(error),
+                exception_text=str(error))
+            self.scheduler.transitions(recommendations, stimulus_id)
 
     def _charge(self, ts: Any, call: AppCall, error: BaseException, reason: str) -> bool:
         record = self._tries.get(ts)

@@ -28,7 +28,9 @@ def kill_group(process):
 
 def checkpointed_tasks(checkpoint_dir):
     entries = os.path.join(checkpoint_dir, "entries")
-    return {read_entry(os.path.join(entries, name))["task"] for name in os.listdir(entries)}
+    # a write the kill interrupted leaves a temporary file, never an entry
+    return {read_entry(os.path.join(entries, name))["task"] for name in os.listdir(entries)
+            if not name.endswith(".tmp")}
 
 
 def started(log):
