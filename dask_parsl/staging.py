@@ -79,6 +79,8 @@ class DataManager:
 
     def needs_staging(self, executor: str, args: tuple, kwargs: dict) -> bool:
         """Whether a call has files any provider could act on (cheap; the common case is no)."""
+        if not _has_files(args, kwargs):
+            return False
         files = _file_arguments(args, kwargs)
         files += [f for f in kwargs.get("outputs") or () if isinstance(f, File)]
         if not files:
@@ -140,6 +142,24 @@ class DataManager:
             data_futures.append(DataFuture(staged or app_fu, file, tid=app_fu.tid))
         kwargs["outputs"] = outputs
         return data_futures, func
+
+
+def _has_files(args: tuple, kwargs: dict) -> bool:
+    # plain loops: this runs for every app call, and allocates nothing
+    for value in args:
+        if isinstance(value, _FILE_TYPES):
+            return True
+    for name, value in kwargs.items():
+        if isinstance(value, _FILE_TYPES):
+            return True
+        if (name == "inputs" or name == "outputs") and isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, _FILE_TYPES):
+                    return True
+    return False
+
+
+_FILE_TYPES = (File, DataFuture)
 
 
 def _file_arguments(args: tuple, kwargs: dict) -> list:
