@@ -1,24 +1,11 @@
 """The batch tests run on the real Slurm started by ci/start_slurm.sh (tox -e slurm)."""
 import shutil
 import subprocess
-import time
 
 import dask.config
 import dask_jobqueue  # noqa: F401  (its config defaults, before the fixtures set some)
 import pytest
-
-
-def squeue_jobs():
-    """Job ids in the queue (any state)."""
-    out = subprocess.run(["squeue", "-h", "-o", "%A"], capture_output=True, text=True, check=True).stdout
-    return out.split()
-
-
-def wait_until(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.2)
+from slurm_helpers import squeue_jobs, wait_until
 
 
 @pytest.fixture(scope="session", autouse=True)

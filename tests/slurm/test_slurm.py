@@ -1,11 +1,10 @@
 """Workflows on a real single-node Slurm: jobs, adaptive scaling, losing a job, job scripts."""
-import os
 import subprocess
 import time
 
 import pytest
-from conftest import squeue_jobs, wait_until
 from dask_jobqueue import SLURMCluster
+from slurm_helpers import squeue_jobs, wait_until
 
 import dask_parsl as parsl
 from dask_parsl import Config, ConfigurationError, DaskExecutor, HighThroughputExecutor, python_app
@@ -129,12 +128,3 @@ def test_a_dask_jobqueue_cluster_works_as_it_is(run_dir):
             assert add(1, 2).result(timeout=120) == 3
     finally:
         cluster.close()
-
-
-@pytest.fixture
-def run_dir(tmp_path):
-    return str(tmp_path / "runinfo")
-
-
-def test_no_job_outlives_its_test():
-    assert os.environ.get("SLURM_JOB_ID") is None  # the tests run outside Slurm

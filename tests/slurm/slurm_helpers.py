@@ -1,0 +1,16 @@
+"""Helpers of the Slurm tests."""
+import subprocess
+import time
+
+
+def squeue_jobs():
+    """Job ids in the queue (any state)."""
+    out = subprocess.run(["squeue", "-h", "-o", "%A"], capture_output=True, text=True, check=True).stdout
+    return out.split()
+
+
+def wait_until(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.2)
