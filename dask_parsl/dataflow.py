@@ -325,14 +325,16 @@ class DataFlowKernel:
         """What a task of ``app`` runs (one per app, unless staging wrapped this call's function)."""
         call = None if worker_function else self._calls.get((app, cached))
         if call is None:
-            retries = self.config.retries if app.retries is None else app.retries
             call_class = CachedAppCall if cached else AppCall
             call = call_class(worker_function or app.worker_function(), app.__name__,
-                              RetryPolicy(retries, self.config.retry_handler),
-                              enforce_walltime=app.kind != "bash")
+                              self._retry_policy(app), enforce_walltime=app.kind != "bash")
             if worker_function is None:
                 self._calls[app, cached] = call
         return call
+
+    def _retry_policy(self, app: Any) -> RetryPolicy:
+        retries = self.config.retries if app.retries is None else app.retries
+        return RetryPolicy(retries, self.config.retry_handler)
 
     def _enqueue(self, record: dict, plan: Any = None, memo_deps: list = ()) -> None:
         app = record["app"]
@@ -343,7 +345,7 @@ class DataFlowKernel:
             args, kwargs = replace_dependencies(
                 self.resolver, args, kwargs, lambda dep: self._graph_value(dep, executor, computed)
             )
-        key = self._task_key(record)
+        key = self._task_key(record) if plan is None else plan.key
         call = self._app_call(app, plan is not None, record.get("_worker_function"))
         if plan is None:
             task = Task(key, call, *args, **kwargs)
@@ -448,7 +450,7 @@ class DataFlowKernel:
 
     def _call_join_body(self, record: dict, args: tuple, kwargs: dict) -> Any:
         """Run a join app's body, retrying it under the same budget as other apps."""
-        policy = self._app_call(record["app"], cached=False).retry
+        policy = self._retry_policy(record["app"])
         while True:
             try:
                 return record["app"].func(*args, **kwargs)
