@@ -8,13 +8,20 @@ the batch system to accept them, then adapts.
 """
 from __future__ import annotations
 
+import logging
+import math
 import shutil
 from dataclasses import dataclass, field
 from typing import Any
 
 import dask.config
+from distributed.core import Status
+from distributed.deploy import Adaptive
 
 from .errors import ConfigurationError
+from .plugin import fail_tasks_waiting_for_workers
+
+logger = logging.getLogger(__name__)
 
 #: batch system name -> dask-jobqueue cluster class
 BATCH_CLUSTERS = {
@@ -66,7 +73,9 @@ def start_jobs(cluster: Any, jobs: int = 0, minimum_jobs: int | None = None,
                maximum_jobs: int | None = None, idle_seconds: float | None = None) -> None:
     """Submit the first ``jobs`` (waiting for the batch system to accept them, so a
     rejected submission fails here with its own error text), then adapt between
-    ``minimum_jobs`` and ``maximum_jobs`` if given."""
+    ``minimum_jobs`` and ``maximum_jobs`` if given. A submission that adaptive
+    scaling makes later and the batch system rejects fails the app tasks waiting
+    for its workers with ``JobSubmissionFailed``."""
     if jobs:
         _submit_and_wait(cluster, jobs)
     if maximum_jobs is not None:
@@ -74,22 +83,51 @@ def start_jobs(cluster: Any, jobs: int = 0, minimum_jobs: int | None = None,
         if idle_seconds is not None:
             adapt_options["wait_count"] = max(1, round(idle_seconds))
             adapt_options["interval"] = "1s"
-        cluster.adapt(**adapt_options)
+        cluster.adapt(Adaptive=_ReportingAdaptive, **adapt_options)
+
+
+class _ReportingAdaptive(Adaptive):
+    # distributed's Adaptive submits in a loop callback that only logs a rejection,
+    # so the tasks that wait for those workers would wait forever
+    async def scale_up(self, n: int) -> None:
+        _add_jobs(self.cluster, math.ceil(n / self.cluster._dummy_job.worker_processes))
+        try:
+            await self.cluster._correct_state()
+        except Exception as error:
+            forget_unsubmitted(self.cluster)
+            message = _batch_message(error)
+            failed = fail_tasks_waiting_for_workers(self.cluster.scheduler, message)
+            logger.error("The batch system rejected a job (%d waiting task(s) failed): %s", failed, message)
 
 
 def _submit_and_wait(cluster: Any, jobs: int) -> None:
     # what cluster.scale(jobs=...) does, but waiting for the submissions here
     # instead of in a background callback that would only log their errors
-    from distributed.core import Status
-
-    while len(cluster.worker_spec) < jobs:
-        cluster.worker_spec.update(cluster.new_worker_spec())
+    _add_jobs(cluster, jobs)
     try:
         cluster.sync(cluster._correct_state)
     except Exception as error:
-        for job in list(cluster._created):
-            if job.status == Status.created:  # never submitted: nothing to cancel
-                job.status = Status.failed
-        cluster.worker_spec.clear()
-        message = str(error).strip() or repr(error)
-        raise ConfigurationError(f"the batch system rejected the first job: {message}") from error
+        forget_unsubmitted(cluster)
+        raise ConfigurationError(
+            f"the batch system rejected the first job: {_batch_message(error)}") from error
+
+
+def _add_jobs(cluster: Any, jobs: int) -> None:
+    while len(cluster.worker_spec) < jobs:
+        cluster.worker_spec.update(cluster.new_worker_spec())
+
+
+def forget_unsubmitted(cluster: Any) -> None:
+    """Drop the jobs whose submission failed, so that scaling submits them again."""
+    for name, job in list(cluster.workers.items()):
+        if getattr(job, "job_id", True) is None:
+            job.status = Status.failed  # never submitted: nothing to cancel
+            del cluster.workers[name]
+            cluster.worker_spec.pop(name, None)
+    for job in cluster._created:
+        if job.status == Status.created:
+            job.status = Status.failed
+
+
+def _batch_message(error: BaseException) -> str:
+    return str(error).strip() or repr(error)

@@ -14,6 +14,7 @@ from .batch import ClusterPlan, make_batch_cluster, start_jobs
 from .batching import GraphBatcher
 from .completions import CompletionListener
 from .errors import ConfigurationError
+from .job_renewal import renew_jobs_before_walltime
 from .memoization import MEMO_TOPIC
 from .plugin import TRY_TOPIC, WorkflowPlugin
 
@@ -151,6 +152,8 @@ class DaskExecutor(Executor):
                        minimum_jobs=plan.minimum_jobs if adaptive else None,
                        maximum_jobs=max(plan.maximum_jobs or plan.jobs, plan.jobs) if adaptive else None,
                        idle_seconds=getattr(config, "max_idletime", None))
+            renew_jobs_before_walltime(self.cluster, plan.batch_system, plan.options,
+                                       settings.get("batch.walltime-margin"), adaptive)
         except BaseException:
             self.shutdown()
             raise

@@ -36,7 +36,7 @@ from distributed.protocol import deserialize, pickle, to_serialize
 from distributed.protocol.serialize import Serialize, Serialized
 from tornado.ioloop import PeriodicCallback
 
-from .errors import ResourcesUnavailable, WorkerLost
+from .errors import JobSubmissionFailed, ResourcesUnavailable, WorkerLost
 from .retries import new_try_record
 from .worker_tasks import AppCall
 
@@ -132,11 +132,7 @@ class WorkflowPlugin(SchedulerPlugin):
                 continue
             offered = sorted({name for ws in workers.values() for name in ws.resources})
             error = ResourcesUnavailable(ts.key, dict(ts.resource_restrictions or {}), offered, now - since)
-            stimulus_id = f"dask-parsl-unrunnable-{time.time()}"
-            recommendations = self.scheduler.transition(
-                ts.key, "erred", stimulus_id, cause=ts.key, exception=pickle.dumps(error),
-                exception_text=str(error))
-            self.scheduler.transitions(recommendations, stimulus_id)
+            fail_task(self.scheduler, ts, error)
 
     def _charge(self, ts: Any, call: AppCall, error: BaseException, reason: str) -> bool:
         record = self._tries.get(ts)
@@ -157,6 +153,26 @@ class WorkflowPlugin(SchedulerPlugin):
         if retry:
             record["try_id"] += 1
         return retry
+
+
+def fail_tasks_waiting_for_workers(scheduler: Any, batch_message: str) -> int:
+    """Fail the app tasks waiting for a worker while none is connected, because the
+    jobs that would bring workers were rejected; returns how many failed."""
+    if scheduler.workers:  # the waiting tasks will run on these
+        return 0
+    waiting = [ts for ts in [*scheduler.unrunnable, *scheduler.queued] if _app_call_of(ts) is not None]
+    for ts in waiting:
+        fail_task(scheduler, ts, JobSubmissionFailed(ts.key, batch_message))
+    return len(waiting)
+
+
+def fail_task(scheduler: Any, ts: Any, error: BaseException) -> None:
+    """Fail task ``ts`` (and its dependents) with ``error``, wherever it waits or runs."""
+    stimulus_id = f"dask-parsl-fail-{time.time()}"
+    where = {"worker": ts.processing_on.address} if ts.state == "processing" else {}
+    recommendations = scheduler.transition(ts.key, "erred", stimulus_id, cause=ts.key,
+                                           exception=pickle.dumps(error), exception_text=str(error), **where)
+    scheduler.transitions(recommendations, stimulus_id)
 
 
 def _app_call_of(ts: Any) -> AppCall | None:

@@ -11,6 +11,7 @@ from fake_batch import calls, install
 import dask_parsl as parsl
 from dask_parsl import Config, ConfigurationError, DaskExecutor, HighThroughputExecutor, python_app
 from dask_parsl.htex import plan_cluster
+from dask_parsl.job_renewal import walltime_seconds
 from dask_parsl.providers import (
     CondorProvider,
     GridEngineProvider,
@@ -168,3 +169,17 @@ def test_a_missing_submit_command_fails_load_naming_it(tmp_path, monkeypatch, ru
         parsl.load(Config(executors=[executor], run_dir=run_dir))
     with pytest.raises(ConfigurationError, match="unknown batch system 'slurmm'"):
         parsl.load(Config(executors=[DaskExecutor(provider="slurmm", cores=1)], run_dir=run_dir))
+
+
+@pytest.mark.parametrize("system, walltime, seconds", [
+    ("slurm", "00:01:00", 60), ("slurm", "1-02:00:00", 93600), ("slurm", "30", 1800),
+    ("slurm", "05:30", 330), ("lsf", "01:30", 5400), ("pbs", "02:00:00", 7200), ("pbs", 3600, 3600),
+    ("htcondor", None, None),
+])
+def test_walltimes_are_read_as_the_batch_system_reads_them(system, walltime, seconds):
+    assert walltime_seconds(system, walltime) == seconds
+
+
+def test_an_unreadable_walltime_is_an_error_showing_the_form():
+    with pytest.raises(ValueError, match=r"cannot read the walltime '2 hours'.*HH:MM:SS"):
+        walltime_seconds("slurm", "2 hours")

@@ -2,6 +2,18 @@
 import subprocess
 import time
 
+from dask_parsl import python_app
+
+
+@python_app
+def job_of_this_worker(seconds=0.0):
+    """The Slurm job the app ran in (after sleeping ``seconds``)."""
+    import os
+    import time
+
+    time.sleep(seconds)
+    return os.environ["SLURM_JOB_ID"]
+
 
 def squeue_jobs():
     """Job ids in the queue (any state)."""

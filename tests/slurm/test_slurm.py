@@ -4,22 +4,21 @@ import time
 
 import pytest
 from dask_jobqueue import SLURMCluster
-from slurm_helpers import squeue_jobs, wait_until
+from slurm_helpers import job_of_this_worker, squeue_jobs, wait_until
 
 import dask_parsl as parsl
-from dask_parsl import Config, ConfigurationError, DaskExecutor, HighThroughputExecutor, python_app
+from dask_parsl import (
+    Config,
+    ConfigurationError,
+    DaskExecutor,
+    DependencyError,
+    HighThroughputExecutor,
+    JobSubmissionFailed,
+    python_app,
+)
 from dask_parsl.providers import SlurmProvider
 
 pytestmark = pytest.mark.slurm
-
-
-@python_app
-def job_of_this_worker(seconds=0.0):
-    import os
-    import time
-
-    time.sleep(seconds)
-    return os.environ["SLURM_JOB_ID"]
 
 
 @python_app
@@ -117,6 +116,23 @@ def test_an_unknown_partition_fails_load_with_slurms_message(run_dir):
         parsl.load(Config(executors=[HighThroughputExecutor(provider=provider)], run_dir=run_dir))
     assert time.monotonic() - started < 30
     assert squeue_jobs() == []
+
+
+def test_a_rejected_adaptive_submission_fails_the_waiting_tasks(run_dir):
+    provider = SlurmProvider(partition="no-such-partition", cores_per_node=1, mem_per_node=1,
+                             exclusive=False, init_blocks=0, min_blocks=0, max_blocks=1)
+    with parsl.load(Config(executors=[HighThroughputExecutor(provider=provider)], run_dir=run_dir)):
+        started = time.monotonic()
+        first = add(1, 2)
+        dependent = add(first, 3)
+        with pytest.raises(JobSubmissionFailed, match="invalid partition specified: no-such-partition"):
+            first.result(timeout=60)
+        print(f"a rejected adaptive submission failed its task in {time.monotonic() - started:.1f} s")
+        with pytest.raises(DependencyError):
+            dependent.result(timeout=60)
+        with pytest.raises(JobSubmissionFailed):  # a later task fails as well, instead of waiting
+            add(5, 6).result(timeout=60)
+        assert squeue_jobs() == []
 
 
 def test_a_dask_jobqueue_cluster_works_as_it_is(run_dir):
