@@ -124,7 +124,7 @@ with parsl.load(Config(executors=[executor], run_dir={run_dir!r})):
 
 def median(runs: int, measure, *args) -> float:
     def one() -> float:
-        with tempfile.TemporaryDirectory(dir=os.getcwd()) as run_dir:
+        with tempfile.TemporaryDirectory() as run_dir:
             figure = measure(run_dir, *args)
         while subprocess.run(["squeue", "-h"], capture_output=True, text=True).stdout.strip():
             time.sleep(0.2)  # the next run starts on an empty queue
@@ -138,7 +138,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--parsl-venv", help="a virtualenv with parsl installed")
     args = parser.parse_args()
-    dask.config.set({"jobqueue.slurm.interface": "lo"})
+    job_logs = tempfile.mkdtemp(prefix="dask-parsl-bench-")  # not slurm-NNN.out files in the cwd
+    dask.config.set({"jobqueue.slurm.interface": "lo", "jobqueue.slurm.log-directory": job_logs})
     first = median(args.repeats, dask_parsl_first_task)
     raw_first = median(args.repeats, raw_first_task)
     print(f"load() to the first task finished: dask_parsl {first:.2f} s, "
