@@ -1,5 +1,5 @@
 """Stand-ins for the submit and cancel commands of batch systems that cannot run on
-one machine (PBS, LSF, HTCondor, Grid Engine, OAR): each records how it was called,
+one machine (PBS, Moab, LSF, HTCondor, OAR; Grid Engine's answer too): each records how it was called,
 and the job script it was given, then answers as the real command does."""
 import json
 import os
@@ -11,9 +11,10 @@ ANSWERS = {
     "bsub": "Job <5678> is submitted to queue <normal>.",
     "condor_submit": "Submitting job(s).\n1 job(s) submitted to cluster 42.",
     "oarsub": "OAR_JOB_ID=77",
+    "msub": "2468",                                   # Moab
 }
 SGE_QSUB = 'Your job 99 ("dask-worker") has been submitted'
-CANCELS = ("qdel", "bkill", "condor_rm", "oardel")
+CANCELS = ("qdel", "bkill", "condor_rm", "oardel", "canceljob")
 
 RECORDER = """#!{python}
 import json, os, sys

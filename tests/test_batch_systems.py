@@ -2,6 +2,7 @@
 server on this machine (PBS, LSF, HTCondor, Grid Engine, OAR) are checked through their
 job scripts and stand-in submit/cancel commands; Slurm runs for real in tests/slurm."""
 import os
+import time
 
 import dask.config
 import dask_jobqueue  # noqa: F401  (its config defaults, before the fixtures set some)
@@ -114,6 +115,35 @@ def test_oar_through_the_dask_jobqueue_spec(fake_batch, run_dir):
     submit, cancels = submitted_and_cancelled(executor, run_dir, fake_batch[1])
     assert submit["command"] == "oarsub"
     assert [(c["command"], c["args"]) for c in cancels] == [("oardel", ["77"])]
+
+
+@pytest.mark.parametrize("cluster_class, submit, cancel, job_id", [
+    ("PBSCluster", "qsub", "qdel", "1234"), ("MoabCluster", "msub", "canceljob", "2468"),
+    ("LSFCluster", "bsub", "bkill", "5678"), ("HTCondorCluster", "condor_submit", "condor_rm", "42.0"),
+    ("OARCluster", "oarsub", "oardel", "77"),
+])
+@pytest.mark.filterwarnings("ignore:OAR Job memory reserved resources")
+def test_dask_jobqueue_clusters_work_as_they_are(fake_batch, run_dir, cluster_class, submit, cancel, job_id):
+    options = {"disk": "1GB"} if cluster_class == "HTCondorCluster" else {}
+    cluster = getattr(dask_jobqueue, cluster_class)(
+        cores=1, processes=1, memory="1GB", interface="lo", scheduler_options={"dashboard_address": ":0"},
+        **options)
+    cluster.scale(jobs=1)
+    try:
+        with parsl.load(Config(executors=[DaskExecutor(cluster=cluster)], run_dir=run_dir)):
+            wait_for(lambda: fake_batch[1](), "the job to be submitted")
+            assert [call["command"] for call in fake_batch[1]()] == [submit]
+    finally:
+        cluster.close()
+    cancels = [(call["command"], call["args"]) for call in fake_batch[1]() if not call["script"]]
+    assert cancels == [(cancel, [job_id])]
+
+
+def wait_for(condition, what, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
 
 
 def test_nodes_per_block_become_jobs(fake_batch, run_dir):
