@@ -10,6 +10,7 @@ from typing import Callable
 
 from dask._expr import LLGExpr
 from distributed import Client
+from distributed.spans import SpanMetadata
 
 from .completions import CompletionListener
 from .errors import SerializationError
@@ -94,7 +95,7 @@ class GraphBatcher:
             for key, _, app_future, _ in batch:
                 pending[key] = app_future
             try:
-                futures = self._client.get(_graph(batch), [item[0] for item in batch], sync=False)
+                futures = submit_in_call_order(self._client, _graph(batch), [item[0] for item in batch])
             except Exception:
                 futures = None
             if futures is not None:
@@ -107,12 +108,26 @@ class GraphBatcher:
             key, task, app_future, _ = item
             with self._listener.lock:
                 try:
-                    (app_future._remote,) = self._client.get(_graph([item]), [key], sync=False)
+                    (app_future._remote,) = submit_in_call_order(self._client, _graph([item]), [key])
                     continue
                 except Exception as error:
                     pending.pop(key, None)
                     failure = error
             self._on_unsendable(app_future, task, failure)
+
+
+def submit_in_call_order(client: Client, graph: LLGExpr, keys: list) -> list:
+    """Submit ``graph``; its tasks run in the order of ``keys`` (the order of the app
+    calls), after those of earlier graphs, as ``client.map`` orders its tasks.
+
+    ``Client.get`` would leave the order to ``dask.order`` on the scheduler, which
+    runs a burst of independent calls last-called first (it orders ties by key).
+    """
+    in_order = {key: position for position, key in enumerate(keys)}
+    span = SpanMetadata(collections=[{"type": "low-level-graph"}])
+    futures = client._graph_to_futures(graph, keys, span_metadata=span, internal_priority=in_order,
+                                       fifo_timeout=0)
+    return [futures[key] for key in keys]
 
 
 def _graph(batch: list) -> LLGExpr:

@@ -1,6 +1,7 @@
 """Executors: the embedded LocalCluster, given clusters, addresses, threads, routing."""
 import os
 import threading
+import time
 
 import pytest
 from distributed import Client, LocalCluster
@@ -112,3 +113,20 @@ def test_scheduler_going_away_fails_pending_tasks(run_dir):
         assert "lost the connection to the scheduler of executor 'dask'" in str(error)
     finally:
         kernel.cleanup()
+
+
+@python_app
+def started_at(call_number):
+    import time
+
+    return time.monotonic(), call_number
+
+
+def test_calls_start_in_the_order_they_were_made(run_dir):
+    with parsl.load(Config(executors=[DaskExecutor(n_workers=1)], run_dir=run_dir)):
+        started_at(-1).result()  # the worker is up
+        futures = [started_at(i) for i in range(60)]  # one burst: one graph
+        time.sleep(0.05)
+        futures += [started_at(i) for i in range(60, 120)]  # the next graph runs after it
+        starts = sorted(f.result(timeout=60) for f in futures)
+    assert [call_number for _, call_number in starts] == list(range(120))
