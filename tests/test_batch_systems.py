@@ -2,11 +2,11 @@
 server on this machine (PBS, LSF, HTCondor, Grid Engine, OAR) are checked through their
 job scripts and stand-in submit/cancel commands; Slurm runs for real in tests/slurm."""
 import os
-import time
 
 import dask.config
 import dask_jobqueue  # noqa: F401  (its config defaults, before the fixtures set some)
 import pytest
+from batch_helpers import wait_until
 from fake_batch import calls, install
 
 import dask_parsl as parsl
@@ -131,19 +131,12 @@ def test_dask_jobqueue_clusters_work_as_they_are(fake_batch, run_dir, cluster_cl
     cluster.scale(jobs=1)
     try:
         with parsl.load(Config(executors=[DaskExecutor(cluster=cluster)], run_dir=run_dir)):
-            wait_for(lambda: fake_batch[1](), "the job to be submitted")
+            wait_until(fake_batch[1], 30, "the job to be submitted")
             assert [call["command"] for call in fake_batch[1]()] == [submit]
     finally:
         cluster.close()
     cancels = [(call["command"], call["args"]) for call in fake_batch[1]() if not call["script"]]
     assert cancels == [(cancel, [job_id])]
-
-
-def wait_for(condition, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def test_nodes_per_block_become_jobs(fake_batch, run_dir):

@@ -6,7 +6,8 @@ import subprocess
 import dask.config
 import dask_jobqueue  # noqa: F401  (its config defaults, before the fixtures set some)
 import pytest
-from sge_helpers import queued_jobs, wait_until
+from batch_helpers import wait_until
+from sge_helpers import queued_jobs
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,31 +1,13 @@
 """Helpers of the Grid Engine tests."""
 import subprocess
-import time
 
-from dask_parsl import python_app
-
-
-@python_app
-def job_of_this_worker(seconds=0.0):
-    """The Grid Engine job the app ran in (after sleeping ``seconds``)."""
-    import os
-    import time
-
-    time.sleep(seconds)
-    return os.environ["JOB_ID"]
+from batch_helpers import wait_until
 
 
 def queued_jobs():
     """Ids of the jobs in the queue (any state)."""
     out = subprocess.run(["qstat", "-u", "*"], capture_output=True, text=True, check=True).stdout
     return [line.split()[0] for line in out.splitlines()[2:] if line.strip()]
-
-
-def wait_until(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.2)
 
 
 def accounting_of(job_id, timeout=30):

@@ -4,23 +4,16 @@ import time
 
 import dask.config
 import pytest
+from batch_helpers import add, job_of_this_worker, wait_until
 from dask_jobqueue import SGECluster
-from sge_helpers import accounting_of, job_of_this_worker, queued_jobs, wait_until
+from sge_helpers import accounting_of, queued_jobs
 
 import dask_parsl as parsl
-from dask_parsl import Config, ConfigurationError, DaskExecutor, HighThroughputExecutor, python_app
+from dask_parsl import Config, ConfigurationError, DaskExecutor, HighThroughputExecutor
 from dask_parsl.plugin import PLUGIN_NAME
 from dask_parsl.providers import GridEngineProvider
 
 pytestmark = pytest.mark.sge
-
-
-@python_app
-def add(x, y, seconds=0.0):
-    import time
-
-    time.sleep(seconds)
-    return x + y
 
 
 def two_jobs(**options):

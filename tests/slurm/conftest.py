@@ -5,7 +5,8 @@ import subprocess
 import dask.config
 import dask_jobqueue  # noqa: F401  (its config defaults, before the fixtures set some)
 import pytest
-from slurm_helpers import squeue_jobs, wait_until
+from batch_helpers import wait_until
+from slurm_helpers import squeue_jobs
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -3,8 +3,9 @@ import subprocess
 import time
 
 import pytest
+from batch_helpers import add, job_of_this_worker, wait_until
 from dask_jobqueue import SLURMCluster
-from slurm_helpers import job_of_this_worker, squeue_jobs, wait_until
+from slurm_helpers import squeue_jobs
 
 import dask_parsl as parsl
 from dask_parsl import (
@@ -14,19 +15,10 @@ from dask_parsl import (
     DependencyError,
     HighThroughputExecutor,
     JobSubmissionFailed,
-    python_app,
 )
 from dask_parsl.providers import SlurmProvider
 
 pytestmark = pytest.mark.slurm
-
-
-@python_app
-def add(x, y, seconds=0.0):
-    import time
-
-    time.sleep(seconds)
-    return x + y
 
 
 def two_single_core_jobs(**options):

@@ -3,7 +3,7 @@ import subprocess
 
 import dask.config
 import pytest
-from slurm_helpers import job_of_this_worker
+from batch_helpers import job_of_this_worker
 
 import dask_parsl as parsl
 from dask_parsl import Config, DaskExecutor, WalltimeReached, python_app
