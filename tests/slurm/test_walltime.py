@@ -3,7 +3,8 @@ import subprocess
 
 import dask.config
 import pytest
-from batch_helpers import job_of_this_worker
+from batch_helpers import job_of_this_worker, wait_until
+from slurm_helpers import squeue_jobs
 
 import dask_parsl as parsl
 from dask_parsl import Config, DaskExecutor, WalltimeReached, python_app
@@ -56,8 +57,9 @@ def test_a_task_running_when_its_job_drains_finishes_there(run_dir):
         with parsl.load(Config(executors=[executor], run_dir=run_dir, strategy=None)):
             first_job = job_of_this_worker().result(timeout=120)
             # starts at once, and is still running when the job drains, 40 s after it started
-            long_task = job_of_this_worker(44)
+            long_task = job_of_this_worker(47)
             assert long_task.result(timeout=120) == first_job  # not restarted on the new job
+            wait_until(lambda: first_job not in squeue_jobs(), 30, "the drained job to end")
             assert job_of_this_worker().result(timeout=60) != first_job
             assert executor.cluster.scheduler.plugins[PLUGIN_NAME].counts == {}
 
