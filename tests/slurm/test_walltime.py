@@ -48,6 +48,7 @@ def test_a_job_is_replaced_before_its_walltime(run_dir, tmp_path, strategy):
             assert identity(held).result(timeout=120) == 42
             assert runs.read_text() == "ran\n"  # the held result moved to the new job
             assert executor.cluster.scheduler.plugins[PLUGIN_NAME].counts == {}  # no try was charged
+            wait_until(lambda: first_job not in squeue_jobs(), 30, "the first job to end")
             assert job_state(first_job) == "COMPLETED"  # it ended before Slurm's time limit
 
 
