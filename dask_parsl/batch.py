@@ -90,11 +90,9 @@ class _ReportingAdaptive(Adaptive):
     # distributed's Adaptive submits in a loop callback that only logs a rejection,
     # so the tasks that wait for those workers would wait forever
     async def scale_up(self, n: int) -> None:
-        _add_jobs(self.cluster, math.ceil(n / self.cluster._dummy_job.worker_processes))
         try:
-            await self.cluster._correct_state()
+            await submit_jobs(self.cluster, math.ceil(n / self.cluster._dummy_job.worker_processes))
         except Exception as error:
-            forget_unsubmitted(self.cluster)
             message = _batch_message(error)
             failed = fail_tasks_waiting_for_workers(self.cluster.scheduler, message)
             logger.error("The batch system rejected a job (%d waiting task(s) failed): %s", failed, message)
@@ -103,22 +101,31 @@ class _ReportingAdaptive(Adaptive):
 def _submit_and_wait(cluster: Any, jobs: int) -> None:
     # what cluster.scale(jobs=...) does, but waiting for the submissions here
     # instead of in a background callback that would only log their errors
-    _add_jobs(cluster, jobs)
     try:
-        cluster.sync(cluster._correct_state)
+        cluster.sync(submit_jobs, cluster, jobs)
     except Exception as error:
-        forget_unsubmitted(cluster)
         raise ConfigurationError(
             f"the batch system rejected the first job: {_batch_message(error)}") from error
 
 
-def _add_jobs(cluster: Any, jobs: int) -> None:
+async def submit_jobs(cluster: Any, jobs: int) -> list[str]:
+    """Submit jobs until ``cluster`` has ``jobs``, waiting for the batch system to
+    accept them; returns the new jobs' names. A rejection raises the batch system's
+    error, and the jobs it rejected are forgotten (scaling may submit them again)."""
+    new = []
     while len(cluster.worker_spec) < jobs:
-        cluster.worker_spec.update(cluster.new_worker_spec())
+        spec = cluster.new_worker_spec()
+        cluster.worker_spec.update(spec)
+        new.extend(spec)
+    try:
+        await cluster._correct_state()
+    except Exception:
+        _forget_unsubmitted(cluster)
+        raise
+    return new
 
 
-def forget_unsubmitted(cluster: Any) -> None:
-    """Drop the jobs whose submission failed, so that scaling submits them again."""
+def _forget_unsubmitted(cluster: Any) -> None:
     for name, job in list(cluster.workers.items()):
         if getattr(job, "job_id", True) is None:
             job.status = Status.failed  # never submitted: nothing to cancel

@@ -29,7 +29,7 @@ import dask.config
 from dask.utils import parse_timedelta
 from tornado.ioloop import PeriodicCallback
 
-from .batch import forget_unsubmitted
+from .batch import submit_jobs
 from .errors import WalltimeReached
 from .plugin import fail_task
 
@@ -100,8 +100,9 @@ class JobRenewal:
             if name not in self.cluster.workers:
                 del self._started[name]
                 self._retired.discard(name)
+        connected = {str(ws.name) for ws in self.cluster.scheduler.workers.values()}
         for name in list(self.cluster.workers):
-            if name not in self._started and self._workers_of(name):
+            if name not in self._started and not connected.isdisjoint(self._worker_names(name)):
                 self._started[name] = now
         for name, started in self._started.items():
             if name not in self._retired and now >= started + self.walltime - self.margin:
@@ -149,20 +150,19 @@ class JobRenewal:
                                    "on another worker", ts.key, name)
 
     async def _submit_replacement(self, name: str) -> str | None:
-        new_spec = self.cluster.new_worker_spec()
-        self.cluster.worker_spec.update(new_spec)
         try:
-            await self.cluster._correct_state()
+            (replacement,) = await submit_jobs(self.cluster, len(self.cluster.worker_spec) + 1)
         except Exception as error:
-            forget_unsubmitted(self.cluster)
             logger.error("Could not submit a job to replace %s before its walltime: %s", name, error)
             return None
-        replacement = next(iter(new_spec))
         logger.info("Job %s nears its walltime: submitted %s to replace it", name, replacement)
         return replacement
 
     def _workers_of(self, name: str) -> list:
         """The scheduler's WorkerStates of job ``name`` (one per worker process)."""
-        spec = self.cluster.worker_spec.get(name, {})
-        names = {f"{name}{suffix}" for suffix in spec.get("group", [""])}
+        names = self._worker_names(name)
         return [ws for ws in self.cluster.scheduler.workers.values() if str(ws.name) in names]
+
+    def _worker_names(self, name: str) -> set[str]:
+        spec = self.cluster.worker_spec.get(name, {})
+        return {f"{name}{suffix}" for suffix in spec.get("group", [""])}
