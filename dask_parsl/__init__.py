@@ -1,72 +1,77 @@
-"""dask_parsl: Parsl's workflow model (apps, futures, retries, checkpoints) on Dask."""
-from . import settings  # noqa: F401  (registers the ``parsl`` dask.config defaults)
-from .apps import JoinApp, PythonApp, join_app, python_app
-from .bash import AUTO_LOGNAME, BashApp, bash_app
-from .checkpoint import get_all_checkpoints, get_last_checkpoint
-from .config import Config
-from .dataflow import DataFlowKernel
-from .dependencies import (
-    DEEP_DEPENDENCY_RESOLVER,
-    SHALLOW_DEPENDENCY_RESOLVER,
-    DependencyResolver,
-)
-from .errors import (
+"""dask_parsl: Parsl's workflow model (apps, futures, retries, checkpoints) on Dask.
+
+Every name a Parsl user imports from ``parsl`` is here. The kernel is imported
+first: it pulls in the subpackages in the order they depend on one another.
+"""
+from . import settings  # noqa: F401  (registers the ``parsl`` dask.config defaults first)
+from .apps import AUTO_LOGNAME, BashApp, JoinApp, PythonApp, bash_app, join_app, python_app
+from .apps.errors import (
     AppBadFormatting,
     AppException,
     AppTimeout,
-    BadCheckpoint,
     BadStdStreamFile,
     BashAppNoReturn,
     BashExitFailure,
-    ConfigurationError,
+    MissingOutputs,
+)
+from .config import Config
+from .dataflow import (
+    DEEP_DEPENDENCY_RESOLVER,
+    SHALLOW_DEPENDENCY_RESOLVER,
+    AppFuture,
+    DataFuture,
+    DependencyResolver,
+    States,
+)
+from .dataflow.errors import (
+    BadCheckpoint,
     DataFlowException,
     DependencyError,
     ExecutorLost,
-    JobSubmissionFailed,
     JoinError,
-    MissingOutputs,
-    NoDataFlowKernelError,
-    ParslError,
-    ResourcesUnavailable,
     SerializationError,
     TaskCancelledAtCleanup,
-    WalltimeReached,
-    WorkerLost,
 )
-from .executors import DaskExecutor, ThreadPoolExecutor
-from .files import File
-from .futures import AppFuture, DataFuture
-from .htex import HighThroughputExecutor
-from .loader import DataFlowKernelLoader, clear, dfk, load, wait_for_current_tasks
-from .memoization import BasicMemoizer
-from .plugin import WorkflowPlugin
-from .retries import RetryPolicy
-from .staging import DataManager, Staging
-from .staging_providers import (
+from .dataflow.kernel import DataFlowKernel
+from .dataflow.loader import DataFlowKernelLoader, clear, dfk, load, wait_for_current_tasks
+from .dataflow.retries import RetryPolicy
+from .errors import ConfigurationError, NoDataFlowKernelError, ParslError
+from .executors import DaskExecutor, HighThroughputExecutor, ThreadPoolExecutor
+from .memo import BasicMemoizer, get_all_checkpoints, get_last_checkpoint
+from .scheduler import WorkflowPlugin
+from .scheduler.errors import JobSubmissionFailed, ResourcesUnavailable, WalltimeReached, WorkerLost
+from .staging import (
     DEFAULT_STAGING,
+    File,
     FTPSeparateTaskStaging,
     HTTPSeparateTaskStaging,
     NoOpFileStaging,
+    Staging,
     ZipFileStaging,
 )
-from .states import States
+from .staging.data_manager import DataManager
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AUTO_LOGNAME", "BashApp", "HighThroughputExecutor", "DEFAULT_STAGING", "DataManager",
-    "FTPSeparateTaskStaging",
-    "HTTPSeparateTaskStaging", "NoOpFileStaging", "Staging", "ZipFileStaging", "bash_app",
-    "AppBadFormatting", "AppException", "AppFuture", "AppTimeout", "BadCheckpoint", "BasicMemoizer",
-    "BadStdStreamFile", "BashAppNoReturn", "BashExitFailure", "Config", "ConfigurationError",
-    "DEEP_DEPENDENCY_RESOLVER", "DaskExecutor", "DataFlowException", "DataFlowKernel",
-    "DataFlowKernelLoader", "DataFuture", "DependencyError", "DependencyResolver",
-    "ExecutorLost", "File", "JobSubmissionFailed", "JoinApp", "JoinError", "MissingOutputs",
-    "NoDataFlowKernelError",
-    "ParslError", "PythonApp", "SHALLOW_DEPENDENCY_RESOLVER", "SerializationError", "States",
-    "ResourcesUnavailable", "RetryPolicy", "TaskCancelledAtCleanup", "ThreadPoolExecutor", "WalltimeReached",
-    "WorkerLost",
-    "WorkflowPlugin",
-    "clear", "dfk", "get_all_checkpoints", "get_last_checkpoint", "join_app", "load",
-    "python_app", "wait_for_current_tasks",
+    # apps
+    "AUTO_LOGNAME", "BashApp", "JoinApp", "PythonApp", "bash_app", "join_app", "python_app",
+    # the kernel and its lifecycle
+    "Config", "DataFlowKernel", "DataFlowKernelLoader", "clear", "dfk", "load", "wait_for_current_tasks",
+    # futures, dependencies, states, retries
+    "AppFuture", "DEEP_DEPENDENCY_RESOLVER", "DataFuture", "DependencyResolver", "RetryPolicy",
+    "SHALLOW_DEPENDENCY_RESOLVER", "States",
+    # executors and the scheduler plugin
+    "DaskExecutor", "HighThroughputExecutor", "ThreadPoolExecutor", "WorkflowPlugin",
+    # memoization and checkpoints
+    "BasicMemoizer", "get_all_checkpoints", "get_last_checkpoint",
+    # files and staging
+    "DEFAULT_STAGING", "DataManager", "FTPSeparateTaskStaging", "File", "HTTPSeparateTaskStaging",
+    "NoOpFileStaging", "Staging", "ZipFileStaging",
+    # errors
+    "AppBadFormatting", "AppException", "AppTimeout", "BadCheckpoint", "BadStdStreamFile",
+    "BashAppNoReturn", "BashExitFailure", "ConfigurationError", "DataFlowException", "DependencyError",
+    "ExecutorLost", "JobSubmissionFailed", "JoinError", "MissingOutputs", "NoDataFlowKernelError",
+    "ParslError", "ResourcesUnavailable", "SerializationError", "TaskCancelledAtCleanup",
+    "WalltimeReached", "WorkerLost",
 ]

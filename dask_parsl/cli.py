@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def checkpoints_command(action: str, run_dir: str) -> int:
-    from .checkpoint_admin import clear_store, find_checkpoint_dirs, inspect_store
+    from .memo.admin import clear_store, find_checkpoint_dirs, inspect_store
 
     stores = find_checkpoint_dirs(run_dir)
     if not stores:

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Sequence
 
-from .dependencies import DependencyResolver
+from .dataflow.dependencies import DependencyResolver
+from .dataflow.retries import check_retries
 from .errors import ConfigurationError
+from .executors.base import Executor
+from .executors.dask_executor import DaskExecutor
+from .memo.memoizer import check_checkpoint_mode
 
 EXIT_MODES = ("cleanup", "skip", "wait")
-CHECKPOINT_MODES = (None, "task_exit", "periodic", "dfk_exit", "manual")
 
 
 class Config:
@@ -42,8 +45,6 @@ class Config:
         checkpoint_mode: str | None = None,
         checkpoint_period: str | None = None,
     ) -> None:
-        from .executors import DaskExecutor, Executor
-
         self.executors: tuple = tuple(executors or ()) or (DaskExecutor(),)
         for executor in self.executors:
             if not isinstance(executor, Executor):
@@ -59,12 +60,8 @@ class Config:
             )
         if exit_mode not in EXIT_MODES:
             raise ConfigurationError(f"exit_mode must be one of {EXIT_MODES}, not {exit_mode!r}")
-        if checkpoint_mode not in CHECKPOINT_MODES:
-            raise ConfigurationError(
-                f"checkpoint_mode must be one of {CHECKPOINT_MODES}, not {checkpoint_mode!r}"
-            )
-        if not isinstance(retries, int) or retries < 0:
-            raise ConfigurationError(f"retries must be a whole number >= 0, not {retries!r}")
+        check_checkpoint_mode(checkpoint_mode)
+        check_retries(retries)
         if internal_tasks_max_threads < 1:
             raise ConfigurationError("internal_tasks_max_threads must be at least 1")
         self.memoizer = memoizer

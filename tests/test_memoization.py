@@ -17,7 +17,7 @@ from cached_apps import (
 )
 
 from dask_parsl import BasicMemoizer, File, python_app
-from dask_parsl.futures import ON_WORKER
+from dask_parsl.dataflow.futures import ON_WORKER
 
 
 @pytest.fixture

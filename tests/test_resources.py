@@ -52,7 +52,7 @@ def test_resources_no_worker_offers_fail_after_a_timeout(run_dir):
 
 
 def test_which_specification_entries_become_dask_resources():
-    from dask_parsl.dataflow import task_resources
+    from dask_parsl.dataflow.graph import task_resources
 
     assert task_resources({"cores": 2, "memory": 4e9}) is None  # Parsl's keys, not declared
     assert task_resources({"cores": 2}, frozenset({"cores"})) == {"cores": 2}

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from dask_parsl.checkpoint import read_entry
+from dask_parsl.memo.store import read_entry
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "resume_workflow.py")
 TASKS = 500

@@ -12,7 +12,7 @@ from distributed import LocalCluster
 
 import dask_parsl as parsl
 from dask_parsl import Config, ConfigurationError, DaskExecutor, DependencyError, join_app, python_app
-from dask_parsl.plugin import PLUGIN_NAME
+from dask_parsl.scheduler import PLUGIN_NAME
 
 
 class Flaky(Exception):

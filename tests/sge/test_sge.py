@@ -10,7 +10,7 @@ from sge_helpers import accounting_of, queued_jobs
 
 import dask_parsl as parsl
 from dask_parsl import Config, ConfigurationError, DaskExecutor, HighThroughputExecutor
-from dask_parsl.plugin import PLUGIN_NAME
+from dask_parsl.scheduler import PLUGIN_NAME
 from dask_parsl.providers import GridEngineProvider
 
 pytestmark = pytest.mark.sge

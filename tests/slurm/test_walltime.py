@@ -8,7 +8,7 @@ from slurm_helpers import squeue_jobs
 
 import dask_parsl as parsl
 from dask_parsl import Config, DaskExecutor, WalltimeReached, python_app
-from dask_parsl.plugin import PLUGIN_NAME
+from dask_parsl.scheduler import PLUGIN_NAME
 
 pytestmark = pytest.mark.slurm
 

@@ -1,0 +1,86 @@
+"""``AppCall``: what a Dask task runs for one app call, on a worker."""
+from __future__ import annotations
+
+import types
+from typing import Any, Callable
+
+from ..dataflow.dependencies import is_dependency
+from ..dataflow.errors import SerializationError
+from ..serialize import dumps
+from .walltime import call_with_walltime
+
+_ALWAYS_PICKLABLE = (type(None), bool, int, float, complex, str, bytes)
+
+
+class AppCall:
+    """What a Dask task of an app runs: the app's function, the name errors give
+    it, and its retry policy (read by ``WorkflowPlugin`` on the scheduler)."""
+
+    __slots__ = ("func", "name", "retry", "enforce_walltime")
+    #: how many arguments of its Task come before the app's own
+    leading_args = 0
+
+    def __init__(self, func: Callable, name: str, retry: Any = None, enforce_walltime: bool = True) -> None:
+        self.func = func
+        self.name = name
+        self.retry = retry
+        self.enforce_walltime = enforce_walltime  # bash commands enforce their own
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        walltime = kwargs.get("walltime") if self.enforce_walltime else None
+        if walltime is None:
+            result = self.func(*args, **kwargs)
+        else:
+            result = call_with_walltime(self.func, walltime, self.name, args, kwargs)
+        if type(result) not in _ALWAYS_PICKLABLE:
+            ensure_picklable(result, self.name)
+        return result
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.func, self.name, self.retry, self.enforce_walltime)
+
+
+def without_future_defaults(func: Callable) -> Callable:
+    """``func``, minus default values that are futures.
+
+    Apps pass their captured defaults explicitly on every call, so the
+    function's own defaults are never used on the worker; a future among them
+    (``inputs=[other_app()]``) would only make the function unpicklable.
+    """
+    defaults = getattr(func, "__defaults__", None) or ()
+    kwdefaults = getattr(func, "__kwdefaults__", None) or {}
+    holds_future = any(
+        is_dependency(item)
+        for value in (*defaults, *kwdefaults.values())
+        for item in (value if isinstance(value, (list, tuple)) else (value,))
+    )
+    if not holds_future:
+        return func
+    copy = types.FunctionType(func.__code__, func.__globals__, func.__name__,
+                              tuple(None for _ in defaults), func.__closure__)
+    copy.__kwdefaults__ = {name: None for name in kwdefaults} or None
+    copy.__qualname__ = func.__qualname__
+    copy.__module__ = func.__module__
+    return copy
+
+
+def _out_of_band(buffer) -> None:
+    """Keep large buffers out of the test pickle: nothing is copied."""
+
+
+def ensure_picklable(value: Any, app_name: str) -> None:
+    """Raise ``SerializationError`` naming the app if ``value`` cannot be pickled."""
+    try:
+        dumps(value, buffer_callback=_out_of_band)
+    except Exception as error:
+        raise SerializationError(app_name, f"the result ({type(value).__name__})", str(error)) from None
+
+
+def file_after(file_obj: Any, _producer_result: Any) -> Any:
+    """A ``File`` that becomes available once the task writing it has run."""
+    return file_obj
+
+
+def apply(func: Callable, args: tuple, kwargs: dict) -> Any:
+    """Call ``func``; used by ``App.delayed`` so user keywords never meet dask's."""
+    return func(*args, **kwargs)

@@ -1,0 +1,147 @@
+"""One stream of task events, for monitoring, dashboard pages and notebook reprs.
+
+Each state change of each task is a ``TaskEvent`` named as Parsl's status rows
+are (``pending``, ``launched``, ``running``, ``running_ended``, ``exec_done``,
+``failed``, ``dep_fail``, ``memo_done``, ``joining``, ``fail_retryable``), with
+the try it belongs to. The kernel publishes what it decides; ``WorkflowPlugin``
+sends what happens on the cluster (when and where a try ran, how it failed).
+Subscribers get lists of events from one thread, in order, every
+``parsl.events.interval``; with no subscriber, publishing costs one test.
+
+Not Dask's ``log_event`` topics: those keep only the last 1,000 messages.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from typing import Any, Callable, NamedTuple
+
+logger = logging.getLogger(__name__)
+
+
+class TaskEvent(NamedTuple):
+    """One state change of one task."""
+
+    task_id: int
+    app: str
+    state: str
+    time: float  # seconds since the epoch
+    try_id: int
+    executor: str | None = None
+    #: what else is known: ``worker``, ``error``, ``hashsum``, ...
+    info: dict | None = None
+
+
+Subscriber = Callable[[list], None]
+
+
+class EventStream:
+    """Collects a kernel's task events and hands them to subscribers in batches."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self._subscribers: list[Subscriber] = []
+        self._pending: collections.deque[TaskEvent] = collections.deque()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._runtime_sources: list[Callable[[], None]] = []
+        self._runtime_wanted = False
+
+    @property
+    def active(self) -> bool:
+        """Whether anyone listens (publishers may skip building events when not)."""
+        return bool(self._subscribers)
+
+    def subscribe(self, subscriber: Subscriber, runtime: bool = True) -> Callable[[], None]:
+        """Call ``subscriber(events)`` with each batch from now on; returns the
+        function that unsubscribes it. With ``runtime``, executors are asked to
+        report when and where each try runs (which costs a message per task)."""
+        with self._lock:
+            self._subscribers = [*self._subscribers, subscriber]
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="dask-parsl-events", daemon=True)
+                self._thread.start()
+            sources = [] if self._runtime_wanted or not runtime else self._runtime_sources
+            self._runtime_wanted = self._runtime_wanted or runtime
+        for start_reporting in sources:
+            start_reporting()
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._subscribers = [s for s in self._subscribers if s is not subscriber]
+
+        return unsubscribe
+
+    def add_runtime_source(self, start_reporting: Callable[[], None]) -> None:
+        """Register how an executor starts reporting run times; called at once if a
+        subscriber already wants them, else when the first one subscribes."""
+        with self._lock:
+            self._runtime_sources.append(start_reporting)
+            wanted = self._runtime_wanted
+        if wanted:
+            start_reporting()
+
+    def publish(self, event: TaskEvent) -> None:
+        if self._subscribers:
+            self._pending.append(event)  # deque.append is atomic
+
+    def publish_all(self, events: list[TaskEvent]) -> None:
+        if self._subscribers:
+            self._pending.extend(events)
+
+    def state_changed(self, record: dict, **info: Any) -> None:
+        """Publish ``record``'s current state."""
+        if self._subscribers:
+            self._pending.append(TaskEvent(record["id"], record["func_name"], record["status"].name,
+                                           time.time(), record["try_id"], record["executor"], info or None))
+
+    def try_failed(self, record: dict, report: dict) -> None:
+        """Publish a failed try that ``WorkflowPlugin`` charged."""
+        if self._subscribers:
+            try_id = record["try_id"] - (1 if report["retry"] else 0)
+            if "start" in report:
+                self._ran(record, report, try_id)
+            state = "fail_retryable" if report["retry"] else "failed"
+            info = {"error": report["error"], "worker": report.get("worker")}
+            self._pending.append(TaskEvent(record["id"], record["func_name"], state, time.time(), try_id,
+                                           record["executor"], info))
+
+    def ran(self, record: dict, report: dict) -> None:
+        """Publish when and where a try ran (``running``, then ``running_ended``)."""
+        if self._subscribers:
+            self._ran(record, report, record["try_id"])
+
+    def _ran(self, record: dict, report: dict, try_id: int) -> None:
+        info = {"worker": report.get("worker")}
+        for state, when in (("running", report["start"]), ("running_ended", report["stop"])):
+            self._pending.append(TaskEvent(record["id"], record["func_name"], state, when, try_id,
+                                           record["executor"], info))
+
+    def flush(self) -> None:
+        """Deliver what is pending now, in this thread."""
+        pending = self._pending
+        batch = [pending.popleft() for _ in range(len(pending))]
+        if not batch:
+            return
+        for subscriber in self._subscribers:
+            try:
+                subscriber(batch)
+            except Exception:
+                logger.exception("Task event subscriber %r failed", subscriber)
+
+    def close(self) -> None:
+        """Deliver what is pending and stop."""
+        self._closed = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait(self.interval)
+            self.flush()

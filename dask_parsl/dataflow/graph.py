@@ -1,0 +1,151 @@
+"""Turning app calls into Dask tasks: keys, arguments as graph nodes, resources."""
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any, Callable
+
+import distributed
+from dask import is_dask_collection
+
+from ..apps.call import AppCall, file_after
+from ..internals import graph_value, make_task, task_ref
+from ..memo.cached_call import CachedAppCall
+from .dependencies import DependencyResolver, replace_dependencies
+from .events import EventStream
+from .futures import FUTURE_TYPES, ON_WORKER, AppFuture, DataFuture
+from .retries import RetryPolicy
+from .states import States
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..memo.launch import MemoLauncher
+    from ..memo.memoizer import MemoPlan
+
+#: Parsl's own resource keys: restrictions only where the executor's workers declare them
+_PARSL_RESOURCE_KEYS = frozenset({"cores", "memory", "disk"})
+
+
+def task_resources(specification: Any, declared: frozenset = frozenset()) -> dict | None:
+    """The Dask resources a call asks for in ``parsl_resource_specification``: its
+    numeric entries (``{"GPU": 1}``), except Parsl's ``cores``/``memory``/``disk``
+    unless the executor's workers declare them."""
+    if not specification:
+        return None
+    if not isinstance(specification, dict):
+        raise TypeError(f"parsl_resource_specification must be a dict, not {type(specification).__name__}")
+    return {name: value for name, value in specification.items()
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            and (name in declared or name not in _PARSL_RESOURCE_KEYS)} or None
+
+
+class GraphBuilder:
+    """Builds the Dask task of each app call and hands it to its executor.
+
+    A dependency on a task of the same executor becomes a reference to its key,
+    so the value moves worker to worker; anything else is awaited by the kernel
+    first and passed by value.
+    """
+
+    def __init__(self, config: Config, executors: dict, resolver: DependencyResolver,
+                 events: EventStream) -> None:
+        self.config = config
+        self.executors = executors
+        self.resolver = resolver
+        self.events = events
+        self.key_token = uuid.uuid4().hex[:8]
+        self.memo: MemoLauncher | None = None  # set by the kernel
+        self._calls: dict[tuple, AppCall] = {}
+
+    def task_key(self, record: dict) -> str:
+        """``<app name>-<token>-<task id>``: Dask's dashboard groups tasks by app."""
+        return f"{record['func_name']}-{self.key_token}-{record['id']}"
+
+    def retry_policy(self, app: Any) -> RetryPolicy:
+        retries = self.config.retries if app.retries is None else app.retries
+        return RetryPolicy(retries, self.config.retry_handler)
+
+    def compute_collections(self, depends: list, executor: Any) -> dict:
+        """Start computing the Dask collections among ``depends``; their futures by id."""
+        collections = [dep for dep in depends if not isinstance(dep, FUTURE_TYPES)]
+        if not collections:
+            return {}
+        where = executor or next(iter(self.executors.values()))
+        return {id(c): where.compute(c) for c in collections if is_dask_collection(c)}
+
+    def ready(self, dep: Any, executor: Any) -> bool:
+        """Can a task on ``executor`` be launched now with respect to ``dep``?"""
+        if isinstance(dep, AppFuture):
+            if dep._replacement is not None:
+                return self.ready(dep._replacement, executor)
+            if dep._entry is not None:
+                return True
+            if executor is not None and dep._key is not None and dep._executor is executor:
+                return True
+            return dep.done() and (dep.exception() is not None or dep.stored_result() is not ON_WORKER)
+        if isinstance(dep, DataFuture):
+            return dep.done() or self.ready(dep.parent, executor)
+        if isinstance(dep, distributed.Future):
+            # another client's future may not have reached the scheduler yet: wait for it
+            return (executor is not None and executor.same_scheduler(dep)
+                    and (dep.client is executor.client or dep.done()))
+        return dep.done()
+
+    def enqueue(self, record: dict, plan: MemoPlan | None = None, memo_deps: list = ()) -> None:
+        """Build the call's task (a cached one with its memo ``plan``) and submit it."""
+        app = record["app"]
+        executor = self.executors[record["executor"]]
+        args, kwargs = record["args"], record["kwargs"]
+        computed = record.get("_computed", {})
+        if record["depends"]:
+            args, kwargs = replace_dependencies(
+                self.resolver, args, kwargs, lambda dep: self.graph_value(dep, executor, computed))
+        call = self._app_call(app, plan is not None, record.get("_worker_function"))
+        if plan is None:
+            key = self.task_key(record)
+            task = make_task(key, call, *args, **kwargs)
+        else:
+            key = plan.key
+            dep_values = [] if plan.hashsum else [
+                None if token is not None else self.graph_value(dep, executor, computed)
+                for token, dep in zip(plan.dep_tokens, memo_deps, strict=True)]
+            task = make_task(key, call, plan, graph_value(dep_values), *args, **kwargs)
+        future = record["app_fu"]
+        future._executor = executor
+        record["status"] = States.launched
+        record["_submitted"] = True
+        self.events.state_changed(record)
+        executor.submit(key, task, future,
+                        task_resources(record["resource_specification"], executor.declared_resources))
+        future._key = key  # only now may later calls reference it in their graphs
+
+    def graph_value(self, dep: Any, executor: Any, computed: dict) -> Any:
+        """What stands for ``dep`` in a task graph on ``executor``."""
+        if isinstance(dep, AppFuture):
+            if dep._replacement is not None:
+                return self.graph_value(dep._replacement, executor, computed)
+            if dep._entry is not None:
+                return self.memo.entry_node(dep, lambda again: self.graph_value(again, executor, computed))
+            if dep._key is not None and dep._executor is executor:
+                return task_ref(dep._key)
+            return dep.result()
+        if isinstance(dep, DataFuture):
+            parent = dep.parent
+            if not dep.done() and parent._key is not None and parent._executor is executor:
+                return make_task(f"file-{uuid.uuid4().hex}", file_after, dep.file_obj, task_ref(parent._key))
+            return dep.file_obj
+        if isinstance(dep, distributed.Future) and executor.same_scheduler(dep):
+            return task_ref(dep.key)
+        if id(dep) in computed:
+            return task_ref(computed[id(dep)].key)
+        return dep.result()
+
+    def _app_call(self, app: Any, cached: bool, worker_function: Callable | None = None) -> AppCall:
+        """What a task of ``app`` runs (one per app, unless staging wrapped this call's function)."""
+        call = None if worker_function else self._calls.get((app, cached))
+        if call is None:
+            call_class = CachedAppCall if cached else AppCall
+            call = call_class(worker_function or app.worker_function(), app.__name__,
+                              self.retry_policy(app), enforce_walltime=app.kind != "bash")
+            if worker_function is None:
+                self._calls[app, cached] = call
+        return call

@@ -1,0 +1,114 @@
+"""Join apps: their bodies run in the kernel's thread pool and return futures to wait for."""
+from __future__ import annotations
+
+import concurrent.futures
+from typing import TYPE_CHECKING, Any
+
+from .dependencies import replace_dependencies
+from .errors import JoinError
+from .futures import FUTURE_TYPES, ON_WORKER, AppFuture, DataFuture
+from .outcomes import Outcomes, failed_dependencies
+from .retries import charge_failed_try
+from .states import States
+from .waiting import when_all_done
+
+if TYPE_CHECKING:
+    from .graph import GraphBuilder
+
+
+class JoinRunner:
+    """Runs join app bodies on the client and finishes them with their inner futures."""
+
+    def __init__(self, pool: concurrent.futures.ThreadPoolExecutor, graph: GraphBuilder,
+                 outcomes: Outcomes) -> None:
+        self.pool = pool
+        self.graph = graph
+        self.outcomes = outcomes
+
+    def launch(self, record: dict) -> None:
+        self.pool.submit(self._run, record)
+
+    def _run(self, record: dict) -> None:
+        try:
+            args, kwargs = record["args"], record["kwargs"]
+            if record["depends"]:
+                computed = record["_computed"]
+                args, kwargs = replace_dependencies(self.graph.resolver, args, kwargs,
+                                                    lambda dep: _local_value(dep, computed))
+            inner = self._call_body(record, args, kwargs)
+        except _ChargedFailure as failure:
+            self.outcomes.fail(record, failure.error, counted=True)
+            return
+        except Exception as error:
+            self.outcomes.fail(record, error)
+            return
+        single = isinstance(inner, FUTURE_TYPES)
+        if not single and not (isinstance(inner, list) and all(isinstance(f, FUTURE_TYPES) for f in inner)):
+            self.outcomes.fail(record, TypeError(
+                f"join_app {record['func_name']} must return a Future or a list of Futures, "
+                f"not {type(inner).__name__}"))
+            return
+        record["status"] = States.joining
+        self.outcomes.events.state_changed(record)
+        record["joins"] = inner
+        inner_futures = [inner] if single else inner
+        if not inner_futures:
+            self.outcomes.complete(record, [])
+            return
+        when_all_done(inner_futures, lambda: self.pool.submit(self._finish, record, inner_futures, single))
+
+    def _call_body(self, record: dict, args: tuple, kwargs: dict) -> Any:
+        """Run the body, retrying it under the same budget as other apps."""
+        policy = self.graph.retry_policy(record["app"])
+        while True:
+            try:
+                return record["app"].func(*args, **kwargs)
+            except Exception as error:
+                try:
+                    retry = charge_failed_try(policy, record, error)
+                except Exception as handler_error:
+                    raise _ChargedFailure(handler_error) from None
+                if not retry:
+                    raise _ChargedFailure(error) from None
+                record["status"] = States.fail_retryable
+                self.outcomes.events.state_changed(record, error=repr(error))
+
+    def _finish(self, record: dict, inner: list, single: bool) -> None:
+        failed = failed_dependencies(inner)
+        if failed:
+            self.outcomes.fail(record, JoinError(failed, record["id"]))
+            return
+        future = record["app_fu"]
+        remote = [f for f in inner if isinstance(f, AppFuture) and f._stored_result() is ON_WORKER]
+        executors = {f._executor for f in remote}
+        try:
+            if len(remote) == len(inner) and len(executors) == 1:
+                # the results stay where they are; the join's future points at them
+                future._executor = executors.pop()
+                if single:
+                    future._remote, key = inner[0]._remote, inner[0]._key
+                else:
+                    future._remote, key = [f._remote for f in inner], [f._key for f in inner]
+                self.outcomes.complete(record, ON_WORKER)
+                future._key = key
+            else:
+                values = [f.result() for f in inner]
+                self.outcomes.complete(record, values[0] if single else values)
+        except Exception as error:
+            self.outcomes.fail(record, error)
+
+
+class _ChargedFailure(Exception):
+    """The body's last failure, already counted in the record."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _local_value(dep: Any, computed: dict) -> Any:
+    if isinstance(dep, DataFuture):
+        return dep.file_obj
+    if id(dep) in computed:
+        return computed[id(dep)].result()
+    return dep.result()

@@ -1,0 +1,251 @@
+"""The DataFlowKernel: where an app call becomes a task.
+
+``submit`` makes the task's record and future (``records``), finds its
+dependencies (``dependencies``), chooses its executor (``routing``), stages its
+files (``staging``), and launches it once its dependencies allow: a join body
+(``joins``), a cached call (``memo.launch``) or a Dask task (``graph``). How a
+task ends is ``outcomes``; every state change is a ``TaskEvent`` (``events``).
+"""
+from __future__ import annotations
+
+import atexit
+import concurrent.futures
+import logging
+import os
+import uuid
+from typing import Any
+
+from .. import settings
+from ..apps.autolog import default_std_autopath, name_auto_logs
+from ..apps.lifted import LiftedCalls
+from ..config import Config
+from ..errors import NoDataFlowKernelError
+from ..internals import replace_result
+from ..memo.launch import MemoLauncher
+from ..memo.memoizer import BasicMemoizer
+from ..staging.data_manager import DataManager
+from ..staging.files import File
+from . import current
+from .dependencies import SHALLOW_DEPENDENCY_RESOLVER, gather_dependencies
+from .errors import TaskCancelledAtCleanup
+from .events import EventStream
+from .futures import ON_WORKER, AppFuture, DataFuture
+from .graph import GraphBuilder
+from .joins import JoinRunner
+from .outcomes import Outcomes, failed_dependencies
+from .records import TaskRecord, TaskTable
+from .routing import JOIN_EXECUTOR, Router
+from .rundir import make_rundir, start_file_logging
+from .waiting import when_all_done
+
+logger = logging.getLogger(__name__)
+
+
+class DataFlowKernel:
+    """Runs a workflow: tracks tasks, resolves dependencies, talks to executors.
+
+    Usually made by ``dask_parsl.load(config)``; use it as a context manager
+    to clean up as ``config.exit_mode`` says.
+    """
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config = config or Config()
+        self.run_dir = make_rundir(config.run_dir)
+        self.run_id = str(uuid.uuid4())
+        self._stop_logging = None
+        if config.initialize_logging:
+            level = logging.getLevelName(str(settings.get("logging.level")).upper())
+            self._stop_logging = start_file_logging(os.path.join(self.run_dir, "parsl.log"), level)
+        logger.info("Starting DataFlowKernel %s in %s", self.run_id, self.run_dir)
+        self.cleanup_called = False
+        self.resolver = config.dependency_resolver or SHALLOW_DEPENDENCY_RESOLVER
+        self.table = TaskTable(config.garbage_collect, self.resolver)
+        self.events = EventStream()
+        self.outcomes = Outcomes(self.table, self.events)
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            config.internal_tasks_max_threads, thread_name_prefix="dask-parsl-internal")
+        self.executors: dict[str, Any] = {}
+        self.graph = GraphBuilder(config, self.executors, self.resolver, self.events)
+        self.joins = JoinRunner(self._pool, self.graph, self.outcomes)
+        self.data_manager = DataManager(self)
+        self.lifted = LiftedCalls(self)
+        self.memoizer = config.memoizer or BasicMemoizer(
+            checkpoint_files=config.checkpoint_files, checkpoint_period=config.checkpoint_period,
+            checkpoint_mode=config.checkpoint_mode, memoize=config.app_cache)
+        self.memo_launcher = MemoLauncher(self.memoizer, self.graph, self.outcomes, self._resubmit)
+        self.graph.memo = self.outcomes.memo = self.memo_launcher
+        try:
+            self.memoizer.start(run_dir=self.run_dir, config_run_dir=config.run_dir)
+            for position, executor in enumerate(config.executors):
+                executor.start(self.run_dir, self.outcomes, config=config)
+                self.executors[executor.label] = executor
+                joins = (JOIN_EXECUTOR,) if position == 0 else ()  # the first executor counts joins
+                executor.follow(self.events, (executor.label, *joins))
+        except BaseException:
+            self._shutdown_executors()
+            self._pool.shutdown(wait=False)
+            if self._stop_logging:
+                self._stop_logging()
+            raise
+        self.router = Router(self.executors)
+        atexit.register(self._atexit_cleanup)
+
+    @property
+    def tasks(self) -> dict[int, TaskRecord]:
+        """Records of the tasks not finished yet (all tasks, with ``garbage_collect=False``)."""
+        return self.table.tasks
+
+    @property
+    def task_count(self) -> int:
+        """How many tasks have been submitted."""
+        return self.table.last_tid + 1
+
+    # -- submit ---------------------------------------------------------------------------
+    def submit(self, app: Any, args: tuple, kwargs: dict, memoize: bool | None = None) -> AppFuture:
+        """Make a task of one app call; returns its future without blocking."""
+        if self.cleanup_called:
+            raise NoDataFlowKernelError("Cannot submit to a DataFlowKernel that has been cleaned up")
+        cached = (app.cache if memoize is None else memoize) and self.memoizer.memoize
+        record = self.table.new_task(self, app, args, kwargs, cached)
+        future = record["app_fu"]
+        outputs = kwargs.get("outputs")
+        if outputs:
+            future._outputs = [DataFuture(future, f, record["id"]) for f in outputs if isinstance(f, File)]
+        if "stdout" in kwargs or "stderr" in kwargs:
+            name_auto_logs(record, self.config.std_autopath or self.default_std_autopath)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("Task %s submitted for app %s", record["id"], app.__name__)
+        self.events.state_changed(record)
+        try:
+            self._route(record)
+        except Exception as error:
+            self.outcomes.fail(record, error)
+        return future
+
+    def _route(self, record: TaskRecord) -> None:
+        """Choose the call's executor, stage its files, and launch it once its dependencies allow."""
+        args, kwargs = record["args"], record["kwargs"]
+        depends = gather_dependencies(self.resolver, args, kwargs)
+        executor = None if record["join"] else self.router.choose(record["app"], record["id"], depends)
+        record["executor"] = executor.label if executor else JOIN_EXECUTOR
+        if (executor is not None and not kwargs.get("_parsl_staging_inhibit")
+                and self.data_manager.needs_staging(executor.label, args, kwargs)):
+            depends = self.data_manager.stage(record, executor.label)
+        if depends:
+            computed = self.graph.compute_collections(depends, executor)
+            if computed:
+                depends = [computed.get(id(dep), dep) for dep in depends]
+            record["depends"] = depends
+            record["_computed"] = computed
+            waiting = [dep for dep in depends if not self.graph.ready(dep, executor)]
+            if waiting:
+                when_all_done(waiting, lambda: self._pool.submit(self._launch_or_fail, record))
+                return
+        self._launch(record)
+
+    def _launch_or_fail(self, record: TaskRecord) -> None:
+        try:
+            self._launch(record)
+        except Exception as error:
+            self.outcomes.fail(record, error)
+
+    def _launch(self, record: TaskRecord) -> None:
+        if self.cleanup_called:
+            return
+        if failed_dependencies(record["depends"]):
+            self.outcomes.fail_with_dependencies(record)
+        elif record["join"]:
+            self.joins.launch(record)
+        elif record["memoize"]:
+            self.memo_launcher.launch(record)
+        else:
+            self.graph.enqueue(record)
+
+    def _resubmit(self, future: AppFuture) -> AppFuture:
+        """The call of ``future`` again, not memoized (its checkpoint entry was damaged)."""
+        args, kwargs = future._memo_call
+        return self.submit(future.task_record["app"], args, kwargs, memoize=False)
+
+    def submit_lifted(self, parent: AppFuture, operation: str, argument: Any) -> AppFuture:
+        """``parent[key]`` or ``parent.attr`` as a new task, run where ``parent``'s result is."""
+        return self.lifted.call(parent, operation, argument)
+
+    def default_std_autopath(self, task_record: dict, stream: str) -> str:
+        """``run_dir/task_logs/NNNN/task_NNNN_<app>[_<label>].stdout|stderr`` (as Parsl names them)."""
+        return default_std_autopath(self.run_dir, task_record, stream)
+
+    def checkpoint(self) -> str | None:
+        """Commit the checkpoint entries written so far; returns the checkpoint directory."""
+        return self.memoizer.checkpoint()
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def wait_for_current_tasks(self) -> None:
+        """Block until every task submitted so far (and any they start) has finished."""
+        self.table.wait_for_current_tasks()
+
+    def cleanup(self) -> None:
+        """Shut down executors and release the kernel; unfinished tasks fail."""
+        if self.cleanup_called:
+            raise NoDataFlowKernelError("This DataFlowKernel has already been cleaned up")
+        self.cleanup_called = True
+        logger.info("Cleaning up DataFlowKernel %s", self.run_id)
+        self._fetch_results_still_held()
+        try:
+            self.memoizer.close()
+        except Exception:
+            logger.exception("Committing checkpoints at cleanup failed")
+        self._shutdown_executors()
+        for record in self.table.running():
+            self.outcomes.fail(record, TaskCancelledAtCleanup(record["id"]))
+        self.events.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        atexit.unregister(self._atexit_cleanup)
+        current.forget(self)
+        logger.info("DataFlowKernel %s cleaned up", self.run_id)
+        if self._stop_logging:
+            self._stop_logging()
+
+    def _fetch_results_still_held(self) -> None:
+        """Bring results the user still holds to the client before the cluster goes away."""
+        by_executor: dict[Any, list] = {}
+        for future in self.table.finished.alive():
+            if future._stored_result() is ON_WORKER and future._executor is not None:
+                by_executor.setdefault(future._executor, []).append(future)
+        for executor, futures in by_executor.items():
+            try:
+                values = executor.gather([f._remote for f in futures])
+            except Exception:
+                logger.exception("Could not fetch results from executor %s", executor.label)
+                continue
+            for future, value in zip(futures, values, strict=True):
+                replace_result(future, value)
+
+    def _shutdown_executors(self) -> None:
+        for executor in self.executors.values():
+            try:
+                executor.shutdown()
+            except Exception:
+                logger.exception("Shutting down executor %s failed", executor.label)
+
+    def _atexit_cleanup(self) -> None:
+        if not self.cleanup_called:
+            logger.info("Python is exiting: cleaning up DataFlowKernel %s", self.run_id)
+            self.cleanup()
+
+    def __enter__(self) -> DataFlowKernel:
+        return self
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        mode = self.config.exit_mode
+        if mode == "skip":
+            return
+        if mode == "wait" and exc_type is None:
+            self.wait_for_current_tasks()
+        self.cleanup()
+
+    @property
+    def _key_token(self) -> str:
+        return self.graph.key_token
+
+    def __repr__(self) -> str:
+        return f"<DataFlowKernel {self.run_dir} executors={self.router.labels}>"

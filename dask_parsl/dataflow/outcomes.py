@@ -1,0 +1,135 @@
+"""How tasks end: results, failures, ``DependencyError``, and what executors report."""
+from __future__ import annotations
+
+import concurrent.futures
+import datetime
+import logging
+from typing import TYPE_CHECKING, Any, Callable
+
+import distributed
+
+from .errors import DependencyError, ExecutorLost
+from .events import EventStream
+from .futures import ON_WORKER, AppFuture, DataFuture
+from .records import TaskRecord, TaskTable
+from .retries import note_retried_try
+from .states import States
+from .waiting import when_all_done
+
+if TYPE_CHECKING:
+    from ..memo.launch import MemoLauncher
+
+logger = logging.getLogger(__name__)
+
+
+def failed_dependencies(depends: list) -> list[tuple[BaseException, str]]:
+    """``(exception, description)`` of each finished dependency that failed."""
+    failed = []
+    for dep in depends:
+        if isinstance(dep, distributed.Future):
+            if dep.status in ("error", "cancelled"):
+                try:
+                    failed.append((dep.exception(), repr(dep)))
+                except BaseException as error:
+                    failed.append((error, repr(dep)))
+        elif dep.done() and dep.exception() is not None:
+            label = f"task {dep.tid}" if isinstance(dep, (AppFuture, DataFuture)) else repr(dep)
+            failed.append((dep.exception(), label))
+    return failed
+
+
+class Outcomes:
+    """Finishes tasks: sets their futures, updates their records, publishes their
+    final state; and handles what executors report about running tasks."""
+
+    def __init__(self, table: TaskTable, events: EventStream) -> None:
+        self.table = table
+        self.events = events
+        self.memo: MemoLauncher | None = None  # set by the kernel
+
+    def complete(self, record: TaskRecord, value: Any, state: States = States.exec_done) -> None:
+        self._finish(record, state)
+        future = self.table.forget(record)
+        if future is not None:
+            try:
+                future.set_result(value)
+            except concurrent.futures.InvalidStateError:  # already failed by cleanup
+                pass
+
+    def fail(self, record: TaskRecord, error: BaseException, state: States = States.failed,
+             counted: bool = False) -> None:
+        """Fail the task with ``error`` (``counted``: its try was already charged)."""
+        if not counted:
+            record["fail_count"] += 1
+            record["fail_history"] = [*record["fail_history"], repr(error)]
+        self._finish(record, state)
+        future = self.table.forget(record)
+        logger.info("Task %s (%s) failed: %r", record["id"], record["func_name"], error)
+        if future is not None:
+            try:
+                future.set_exception(error)
+            except concurrent.futures.InvalidStateError:
+                pass
+
+    def _finish(self, record: TaskRecord, state: States) -> None:
+        record["status"] = state
+        record["time_returned"] = datetime.datetime.now()
+        if record.get("_submitted"):
+            self.events.state_changed(record)
+        else:  # the scheduler never saw this task: its plugin learns of it from the kernel
+            self.events.state_changed(record, off_cluster=True)
+
+    def fail_unless_dependencies_failed(self, record: TaskRecord, error: Callable[[], BaseException]) -> None:
+        """Fail with ``DependencyError`` if a dependency failed, else with ``error()``."""
+        if failed_dependencies(record["depends"]):
+            self.fail_with_dependencies(record)
+        else:
+            self.fail(record, error())
+
+    def fail_with_dependencies(self, record: TaskRecord) -> None:
+        """Fail with ``DependencyError`` once every dependency has finished, as Parsl
+        does, so the error names all the dependencies that failed."""
+        def fail() -> None:
+            failed = failed_dependencies(record["depends"])
+            self.fail(record, DependencyError(failed, record["id"]), States.dep_fail)
+
+        when_all_done([dep for dep in record["depends"] if not dep.done()], fail)
+
+    # -- what executors report (the executor's TaskListener) ------------------------------
+    def task_finished(self, future: AppFuture, succeeded: bool) -> None:
+        """The Dask task of ``future`` has finished."""
+        record = future.task_record
+        if succeeded:
+            self.complete(record, ON_WORKER, States.memo_done if record["from_memo"] else States.exec_done)
+        else:
+            self.fail_unless_dependencies_failed(record, lambda: _remote_error(future))
+
+    def connection_lost(self, future: AppFuture) -> None:
+        record = future.task_record
+        self.fail(record, ExecutorLost(record["id"], record["executor"]))
+
+    def submission_failed(self, future: AppFuture, error: Callable[[], BaseException]) -> None:
+        self.fail_unless_dependencies_failed(future.task_record, error)
+
+    def task_event(self, future: AppFuture, event: dict) -> None:
+        """A report about a running task: a failed try, what its worker memoized, or
+        when and where it ran."""
+        record = future.task_record
+        kind = event["kind"]
+        if kind == "try":
+            note_retried_try(record, event["error"], event["cost"], event["retry"])
+            self.events.try_failed(record, event)
+        elif kind == "run":
+            self.events.ran(record, event)
+        elif kind == "memo" and self.memo is not None:
+            self.memo.worker_reported(future, event)
+
+
+def _remote_error(future: AppFuture) -> BaseException:
+    try:
+        error = future._remote.exception()
+        if error is None:  # cancelled: result() says why
+            future._remote.result()
+    except BaseException as cancelled:
+        error = cancelled
+    return error or concurrent.futures.CancelledError(f"task {future.tid}")

@@ -1,0 +1,76 @@
+"""Parsl's retry budget, as plain functions that the scheduler plugin and the kernel both call.
+
+Each failed try costs ``retry_handler(error, task_record)`` (1 by default); a task
+is tried again while its total cost is within ``retries``. ``WorkflowPlugin``
+charges the tries of tasks on Dask clusters, where they fail; the kernel charges
+the tries it runs itself (join bodies, executors that are not Dask clusters).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from ..errors import ConfigurationError
+from .errors import PropagatedException
+
+logger = logging.getLogger(__name__)
+
+
+class RetryPolicy:
+    """How many failures a task may absorb, and what each one costs."""
+
+    __slots__ = ("retries", "handler")
+
+    def __init__(self, retries: int, handler: Callable[[BaseException, dict], float] | None = None) -> None:
+        self.retries = retries
+        self.handler = handler
+
+    def __reduce__(self) -> tuple:
+        return RetryPolicy, (self.retries, self.handler)
+
+    def __repr__(self) -> str:
+        return f"RetryPolicy(retries={self.retries}, handler={self.handler!r})"
+
+
+def check_retries(retries: Any) -> None:
+    """``ConfigurationError`` unless ``retries`` is a whole number >= 0."""
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise ConfigurationError(f"retries must be a whole number >= 0, not {retries!r}")
+
+
+def new_try_record(task_id: Any, name: str) -> dict:
+    """The record a retry handler sees for a task that has not failed yet."""
+    return {"id": task_id, "func_name": name, "fail_count": 0, "fail_cost": 0.0,
+            "fail_history": [], "try_id": 0, "status": "running"}
+
+
+def charge_failed_try(policy: RetryPolicy | None, record: dict, error: BaseException) -> bool:
+    """Count a failed try in ``record`` and say whether to try again.
+
+    The failure is added to ``fail_count`` and ``fail_history`` first (the handler
+    sees it, as in Parsl), then its cost to ``fail_cost``; a retry advances
+    ``try_id``. Dependency and join failures are never retried. A handler that
+    raises makes its exception propagate: the task then fails with it.
+    """
+    record["fail_count"] += 1
+    record["fail_history"] = [*record["fail_history"], repr(error)]
+    if policy is None or isinstance(error, PropagatedException):
+        return False
+    cost = 1.0 if policy.handler is None else float(policy.handler(error, record))
+    record["fail_cost"] += cost
+    retry = record["fail_cost"] <= policy.retries
+    if retry:
+        record["try_id"] += 1
+    return retry
+
+
+def note_retried_try(record: dict, error_text: str, cost: float, retry: bool) -> None:
+    """Copy onto the kernel's record a try that ``WorkflowPlugin`` charged (the final
+    failure is counted when the task fails)."""
+    record["fail_cost"] += cost
+    if retry:
+        record["fail_count"] += 1
+        record["fail_history"] = [*record["fail_history"], error_text]
+        record["try_id"] += 1
+        logger.info("Task %s (%s) try %d failed: %s; retrying", record["id"], record["func_name"],
+                    record["try_id"], error_text)

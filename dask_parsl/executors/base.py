@@ -1,0 +1,57 @@
+"""``Executor``: what the DataFlowKernel needs of a place that runs app calls."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+if TYPE_CHECKING:
+    from ..dataflow.events import EventStream
+
+
+class TaskListener(Protocol):
+    """What an executor reports about the tasks it was given (the kernel's ``Outcomes``)."""
+
+    def task_finished(self, future: Any, succeeded: bool) -> None: ...
+
+    def connection_lost(self, future: Any) -> None: ...
+
+    def submission_failed(self, future: Any, error: Callable[[], BaseException]) -> None: ...
+
+    def task_event(self, future: Any, event: dict) -> None: ...
+
+
+class Executor:
+    """Base class of dask_parsl executors, chosen by ``label``."""
+
+    label: str
+    #: resource names this executor's workers offer (for ``parsl_resource_specification``)
+    declared_resources: frozenset = frozenset()
+    storage_access: list | None = None
+    working_dir: str | None = None
+
+    def follow(self, events: EventStream, labels: tuple[str, ...]) -> None:
+        """Watch the kernel's task events (those of tasks with an ``executor`` in
+        ``labels``), e.g. to keep the counts of a dashboard page."""
+
+    def start(self, run_dir: str, listener: TaskListener, config: Any = None) -> None:
+        """Get ready to run tasks of a run whose directory is ``run_dir``; report them to
+        ``listener``."""
+        raise NotImplementedError
+
+    def submit(self, key: str, task: Any, app_future: Any, resources: dict | None = None) -> None:
+        """Run ``task`` (a Dask graph node) under ``key`` for ``app_future``."""
+        raise NotImplementedError
+
+    def gather(self, remote: Any) -> Any:
+        """The value(s) of finished remote result(s)."""
+        raise NotImplementedError
+
+    def compute(self, collection: Any) -> Any:
+        """Start computing a Dask collection here; returns its future."""
+        raise NotImplementedError
+
+    def same_scheduler(self, dask_future: Any) -> bool:
+        """Whether a Dask future lives on this executor's scheduler."""
+        return False
+
+    def shutdown(self) -> None:
+        raise NotImplementedError

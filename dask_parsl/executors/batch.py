@@ -1,0 +1,141 @@
+"""Clusters of workers from batch systems, built with dask-jobqueue.
+
+``make_batch_cluster("slurm", cores=..., memory=..., ...)`` builds the cluster
+dask-jobqueue would (its ``jobqueue.yaml`` / ``dask.config`` section fills in
+what is not given), with ``processes`` always explicit and a missing submit
+command reported at once; ``start_jobs`` submits the first jobs and waits for
+the batch system to accept them, then adapts.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+from dataclasses import dataclass, field
+from typing import Any
+
+import dask.config
+from distributed.core import Status
+from distributed.deploy import Adaptive
+
+from ..errors import ConfigurationError
+from ..internals import jobs_created, start_missing_jobs, workers_per_job
+from ..scheduler.plugin import fail_tasks_waiting_for_workers
+
+logger = logging.getLogger(__name__)
+
+#: batch system name -> dask-jobqueue cluster class
+BATCH_CLUSTERS = {
+    "slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster",
+    "htcondor": "HTCondorCluster", "oar": "OARCluster", "moab": "MoabCluster",
+}
+
+
+@dataclass
+class ClusterPlan:
+    """A cluster to build: a batch system and its dask-jobqueue options
+    (``batch_system`` None: a LocalCluster with these options), and how many
+    jobs to start with and to adapt between (``maximum_jobs`` None: ``jobs``)."""
+
+    batch_system: str | None
+    options: dict = field(default_factory=dict)
+    jobs: int = 1
+    minimum_jobs: int = 0
+    maximum_jobs: int | None = None
+
+
+def cluster_class(name: str) -> type:
+    """The dask-jobqueue class of a batch system (``slurm``, ``pbs``, ...)."""
+    import dask_jobqueue
+
+    try:
+        return getattr(dask_jobqueue, BATCH_CLUSTERS[name])
+    except KeyError:
+        raise ConfigurationError(
+            f"unknown batch system {name!r}: choose one of {sorted(BATCH_CLUSTERS)}") from None
+
+
+def make_batch_cluster(name: str, **options: Any) -> Any:
+    """A dask-jobqueue cluster for batch system ``name``; no job is submitted yet."""
+    cls = cluster_class(name)
+    submit = cls.job_cls.submit_command.split()[0]
+    if shutil.which(submit) is None:
+        raise ConfigurationError(
+            f"{submit!r} is not on PATH: cannot submit {name} jobs from this machine "
+            f"(run the workflow on a login node of the {name} cluster)")
+    section = dask.config.get(f"jobqueue.{name}", {})
+    cores = options.get("cores", section.get("cores"))
+    if options.get("processes", section.get("processes")) is None and cores is not None:
+        options["processes"] = int(cores)  # one single-threaded worker per core, as Parsl runs apps
+    return cls(**options)
+
+
+def start_jobs(cluster: Any, jobs: int = 0, minimum_jobs: int | None = None,
+               maximum_jobs: int | None = None, idle_seconds: float | None = None) -> None:
+    """Submit the first ``jobs`` (waiting for the batch system to accept them, so a
+    rejected submission fails here with its own error text), then adapt between
+    ``minimum_jobs`` and ``maximum_jobs`` if given. A submission that adaptive
+    scaling makes later and the batch system rejects fails the app tasks waiting
+    for its workers with ``JobSubmissionFailed``."""
+    if jobs:
+        _submit_and_wait(cluster, jobs)
+    if maximum_jobs is not None:
+        adapt_options: dict[str, Any] = {"minimum_jobs": minimum_jobs or 0, "maximum_jobs": maximum_jobs}
+        if idle_seconds is not None:
+            adapt_options["wait_count"] = max(1, round(idle_seconds))
+            adapt_options["interval"] = "1s"
+        cluster.adapt(Adaptive=_ReportingAdaptive, **adapt_options)
+
+
+class _ReportingAdaptive(Adaptive):
+    # distributed's Adaptive submits in a loop callback that only logs a rejection,
+    # so the tasks that wait for those workers would wait forever
+    async def scale_up(self, n: int) -> None:
+        try:
+            await submit_jobs(self.cluster, math.ceil(n / workers_per_job(self.cluster)))
+        except Exception as error:
+            message = _batch_message(error)
+            failed = fail_tasks_waiting_for_workers(self.cluster.scheduler, message)
+            logger.error("The batch system rejected a job (%d waiting task(s) failed): %s", failed, message)
+
+
+def _submit_and_wait(cluster: Any, jobs: int) -> None:
+    # what cluster.scale(jobs=...) does, but waiting for the submissions here
+    # instead of in a background callback that would only log their errors
+    try:
+        cluster.sync(submit_jobs, cluster, jobs)
+    except Exception as error:
+        raise ConfigurationError(
+            f"the batch system rejected the first job: {_batch_message(error)}") from error
+
+
+async def submit_jobs(cluster: Any, jobs: int) -> list[str]:
+    """Submit jobs until ``cluster`` has ``jobs``, waiting for the batch system to
+    accept them; returns the new jobs' names. A rejection raises the batch system's
+    error, and the jobs it rejected are forgotten (scaling may submit them again)."""
+    new = []
+    while len(cluster.worker_spec) < jobs:
+        spec = cluster.new_worker_spec()
+        cluster.worker_spec.update(spec)
+        new.extend(spec)
+    try:
+        await start_missing_jobs(cluster)
+    except Exception:
+        _forget_unsubmitted(cluster)
+        raise
+    return new
+
+
+def _forget_unsubmitted(cluster: Any) -> None:
+    for name, job in list(cluster.workers.items()):
+        if getattr(job, "job_id", True) is None:
+            job.status = Status.failed  # never submitted: nothing to cancel
+            del cluster.workers[name]
+            cluster.worker_spec.pop(name, None)
+    for job in jobs_created(cluster):
+        if job.status == Status.created:
+            job.status = Status.failed
+
+
+def _batch_message(error: BaseException) -> str:
+    return str(error).strip() or repr(error)

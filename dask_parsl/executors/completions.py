@@ -1,0 +1,114 @@
+"""Learning, in bulk and cheaply, when the client's tasks finish.
+
+``distributed`` tells a client about each finished key on its batched stream
+("key-in-memory", "task-erred", "cancelled-keys"). ``Future.add_done_callback``
+would cost a coroutine and a thread hop per task; instead a hook after each of
+those three messages (``internals.after_client_stream_handler``) puts the key on
+a queue, and one thread drains the queue in batches and completes the app
+futures. Reports about running tasks (tries and run times from
+``WorkflowPlugin``, memoization from workers) arrive on the same stream, through
+the same queue, in order.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from distributed import Client
+
+from ..internals import add_client_stream_handler, after_client_stream_handler
+from ..scheduler.events import EVENTS_OP
+from .base import TaskListener
+
+logger = logging.getLogger(__name__)
+
+
+class CompletionListener:
+    """Calls ``listener.task_finished(app_future, succeeded)`` once per finished pending
+    key, and ``listener.task_event(app_future, event)`` for each report about one.
+
+    Reports about keys that are no longer pending (a task's run times arrive with its
+    completion) go to ``on_runtime_events``, if given."""
+
+    def __init__(self, client: Client, listener: TaskListener, topics: tuple = ()) -> None:
+        self.pending: dict = {}
+        # held while keys are registered and their dask futures attached, so a
+        # completion is never processed before its future is fully wired up
+        self.lock = threading.Lock()
+        self._client = client
+        self._listener = listener
+        self._events: queue.SimpleQueue = queue.SimpleQueue()
+        self._closed = False
+        put = self._events.put
+        after_client_stream_handler(client, "key-in-memory", lambda key, **_: put((key, True)))
+        after_client_stream_handler(client, "task-erred", lambda key, **_: put((key, False)))
+        after_client_stream_handler(client, "cancelled-keys",
+                                    lambda keys, **_: [put((key, False)) for key in keys])
+        add_client_stream_handler(client, EVENTS_OP, self._put_plugin_events)
+        for topic in topics:
+            client.subscribe_topic(topic, self._put_event)
+        self._thread = threading.Thread(
+            target=self._run, name="dask-parsl-completions", daemon=True
+        )
+        self._thread.start()
+
+    def _put_event(self, event: tuple) -> None:
+        _, message = event
+        self._events.put((message["key"], message))
+
+    def _put_plugin_events(self, events: list, **_: object) -> None:
+        for message in events:
+            self._events.put((message["key"], message))
+
+    def _run(self) -> None:
+        get = self._events.get
+        while True:
+            try:
+                first = get(timeout=1.0)
+                if first is None:  # close() wakes us up
+                    return
+                events = [first]
+            except queue.Empty:
+                if self._closed:
+                    return
+                if self._client.status in ("closing", "closed", "failed"):
+                    self._fail_all_pending()
+                continue
+            while True:
+                try:
+                    event = self._events.get_nowait()
+                except queue.Empty:
+                    break
+                if event is None:
+                    self._closed = True
+                    break
+                events.append(event)
+            self._complete(events)
+
+    def _complete(self, events: list) -> None:
+        # a method of its own, so no frame keeps finished futures alive afterwards
+        with self.lock:
+            pending = self.pending
+            found = [(pending.pop(key) if outcome.__class__ is bool else pending[key], outcome)
+                     for key, outcome in events if key in pending]
+        for app_future, outcome in found:
+            try:
+                if outcome.__class__ is bool:
+                    self._listener.task_finished(app_future, outcome)
+                else:
+                    self._listener.task_event(app_future, outcome)
+            except Exception:
+                logger.exception("Handling %r of task %s failed", outcome, app_future.tid)
+
+    def _fail_all_pending(self) -> None:
+        with self.lock:
+            lost = list(self.pending.values())
+            self.pending.clear()
+        for app_future in lost:
+            self._listener.connection_lost(app_future)
+
+    def close(self) -> None:
+        self._closed = True
+        self._events.put(None)
+        self._thread.join(timeout=5)

@@ -1,0 +1,258 @@
+"""``DaskExecutor``: apps run as tasks on a Dask cluster (embedded, given, or from a batch system)."""
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import dask.config
+from dask.utils import parse_timedelta
+from distributed import Client, LocalCluster
+
+from .. import settings
+from ..errors import ConfigurationError
+from ..internals import send_to_scheduler
+from ..memo.cached_call import MEMO_TOPIC
+from ..scheduler.events import KERNEL_EVENTS_OP, SUBSCRIBE_OP
+from ..scheduler.plugin import WorkflowPlugin
+from .base import Executor, TaskListener
+from .batch import ClusterPlan, make_batch_cluster, start_jobs
+from .batching import GraphBatcher
+from .completions import CompletionListener
+from .job_renewal import renew_jobs_before_walltime
+from .provider_mapping import plan_cluster
+
+if TYPE_CHECKING:
+    from ..dataflow.events import EventStream
+
+logger = logging.getLogger(__name__)
+
+
+class DaskExecutor(Executor):
+    """Runs apps on a Dask cluster.
+
+    ``cluster`` may be a cluster object (``LocalCluster``, any dask-jobqueue
+    cluster, anything with a ``scheduler_address``), a scheduler address
+    string, a ``distributed.Client``, or ``None`` for an embedded
+    ``LocalCluster``: worker processes with one thread each, one per core,
+    scheduler and dashboard on 127.0.0.1. Keyword arguments are passed to the
+    embedded ``LocalCluster``.
+
+    ``storage_access`` lists the staging providers for ``File`` arguments and
+    outputs (default ``DEFAULT_STAGING``: file, http/https, ftp, zip);
+    ``working_dir`` is where staged files go (default ``run_dir/NNN/staging``),
+    on a filesystem the workers share.
+    """
+
+    def __init__(
+        self,
+        label: str = "dask",
+        cluster: Any = None,
+        *,
+        provider: Any = None,
+        jobs: int | None = None,
+        minimum_jobs: int | None = None,
+        maximum_jobs: int | None = None,
+        n_workers: int | None = None,
+        threads_per_worker: int = 1,
+        storage_access: list | None = None,
+        working_dir: str | None = None,
+        **cluster_kwargs: Any,
+    ) -> None:
+        if not isinstance(label, str) or not label:
+            raise ValueError(f"executor label must be a non-empty string, not {label!r}")
+        if cluster is not None and (n_workers is not None or cluster_kwargs or provider is not None):
+            raise ValueError(
+                "provider, n_workers and cluster keywords only apply when DaskExecutor "
+                "starts its own cluster (cluster=None)"
+            )
+        self.label = label
+        self.cluster = cluster
+        self._plan = _plan_from(provider, cluster_kwargs, jobs, minimum_jobs, maximum_jobs)
+        #: resource names this executor's workers offer (``resources=``), when it builds them
+        options = self._plan.options if self._plan is not None else cluster_kwargs
+        self.declared_resources = frozenset(options.get("resources") or ())
+        self.storage_access = storage_access
+        self.working_dir = working_dir
+        self._working_dir_given = working_dir
+        self._local_kwargs = {
+            "n_workers": n_workers or os.cpu_count() or 1, "threads_per_worker": threads_per_worker,
+            "processes": True, "host": "127.0.0.1",
+            **({} if self._plan is not None else cluster_kwargs),
+        }
+        self.client: Client | None = None
+        self._owns_cluster = False
+        self._owns_client = False
+        self._listener: CompletionListener | None = None
+        self._batcher: GraphBatcher | None = None
+        self._plugin_registered = False
+
+    # -- lifecycle -------------------------------------------------------
+    def _make_cluster(self) -> Any:
+        if self._plan is not None and self._plan.batch_system is not None:
+            options = {"scheduler_options": {"dashboard_address": ":0"}, **self._plan.options}
+            resources = options.pop("resources", None)
+            if resources:  # what each worker offers to parsl_resource_specification
+                declared = ",".join(f"{name}={amount}" for name, amount in resources.items())
+                extra = options.get("worker_extra_args", [])
+                options["worker_extra_args"] = [*extra, "--resources", declared]
+            return make_batch_cluster(self._plan.batch_system, **options)
+        kwargs = dict(self._local_kwargs)
+        if self._plan is not None:
+            kwargs.update(self._plan.options)
+        kwargs.setdefault("dashboard_address", settings.get("local-cluster.dashboard-address"))
+        saturation = settings.get("local-cluster.worker-saturation")
+        with dask.config.set({"distributed.scheduler.worker-saturation": float(saturation)}):
+            return LocalCluster(**kwargs)
+
+    def _connect(self) -> Client:
+        if isinstance(self.cluster, Client):
+            return self.cluster
+        if self.cluster is None:
+            self.cluster = self._make_cluster()
+            self._owns_cluster = True
+        self._owns_client = True
+        return Client(self.cluster, set_as_default=_no_default_client())
+
+    def start(self, run_dir: str, listener: TaskListener, config: Any = None) -> None:
+        """Connect to (or start) the cluster, register ``WorkflowPlugin`` on its
+        scheduler, submit the first batch jobs, and begin accepting tasks."""
+        self.run_dir = run_dir
+        self.working_dir = self._working_dir_given or os.path.join(run_dir, "staging")
+        self.client = self._connect()
+        if settings.get("scheduler-plugin"):
+            self._register_plugin()
+        if self._owns_cluster and self._plan is not None and self._plan.batch_system is not None:
+            self._start_jobs(config)
+        self._listener = CompletionListener(self.client, listener, topics=(MEMO_TOPIC,))
+        self._batcher = GraphBatcher(
+            self.client,
+            self._listener,
+            listener.submission_failed,
+            interval=parse_timedelta(settings.get("submit.batch-interval")),
+            max_wait=parse_timedelta(settings.get("submit.batch-max-wait")),
+            max_size=int(settings.get("submit.max-batch-size")),
+        )
+        logger.info("Executor %s connected to %s; dashboard %s", self.label,
+                    self.client.scheduler.address, self.dashboard_link)
+
+    def _start_jobs(self, config: Any) -> None:
+        plan = self._plan
+        strategy = getattr(config, "strategy", "simple")
+        adaptive = strategy not in (None, "none")
+        try:
+            start_jobs(self.cluster, plan.jobs,
+                       minimum_jobs=plan.minimum_jobs if adaptive else None,
+                       maximum_jobs=max(plan.maximum_jobs or plan.jobs, plan.jobs) if adaptive else None,
+                       idle_seconds=getattr(config, "max_idletime", None))
+            renew_jobs_before_walltime(self.cluster, plan.batch_system, plan.options,
+                                       settings.get("batch.walltime-margin"), adaptive)
+        except BaseException:
+            self.shutdown()
+            raise
+        logger.info("Executor %s: %d %s job(s) submitted%s", self.label, plan.jobs, plan.batch_system,
+                    f", adapting between {plan.minimum_jobs} and {plan.maximum_jobs}" if adaptive else "")
+
+    def follow(self, events: EventStream, labels: tuple[str, ...]) -> None:
+        """Tell the scheduler's ``WorkflowPlugin`` of the tasks it never sees (answered from
+        the cache, failed before launch, joins), and ask it for run times when wanted."""
+        if not self._plugin_registered:
+            return
+
+        def count_off_cluster(batch: list) -> None:
+            counts = Counter((event.app, event.state) for event in batch
+                             if event.info and event.info.get("off_cluster") and event.executor in labels)
+            if counts and self.client is not None:
+                send_to_scheduler(self.client, {"op": KERNEL_EVENTS_OP, "counts": [
+                    (app, state, amount) for (app, state), amount in counts.items()]})
+
+        events.subscribe(count_off_cluster, runtime=False)
+        events.add_runtime_source(lambda: send_to_scheduler(self.client, {"op": SUBSCRIBE_OP}))
+
+    def _register_plugin(self) -> None:
+        try:
+            timeout = parse_timedelta(settings.get("unrunnable-timeout"))
+            self.client.register_plugin(WorkflowPlugin(unrunnable_timeout=timeout))
+            self._plugin_registered = True
+        except Exception as error:
+            address = self.client.scheduler.address
+            self.shutdown()
+            raise ConfigurationError(
+                f"Executor {self.label!r} could not register dask_parsl's WorkflowPlugin on the "
+                f"scheduler at {address}: {error!r}. The scheduler's Python environment needs "
+                "dask_parsl installed (the same version as here)."
+            ) from error
+
+    def shutdown(self) -> None:
+        """Stop submitting, disconnect, and close the cluster if this executor started it."""
+        if self._batcher is not None:
+            self._batcher.close()
+        if self._listener is not None:
+            self._listener.close()
+        if self._owns_client and self.client is not None:
+            self.client.close()
+        if self._owns_cluster:
+            self.cluster.close()
+            self.cluster = None
+            self._owns_cluster = False
+
+    # -- used by the DataFlowKernel --------------------------------------
+    def submit(self, key: str, task: Any, app_future: Any, resources: dict | None = None) -> None:
+        self._batcher.put(key, task, app_future, resources)
+
+    def gather(self, remote: Any) -> Any:
+        return self.client.gather(remote)
+
+    def compute(self, collection: Any) -> Any:
+        """Start computing a Dask collection here; returns its dask Future."""
+        return self.client.compute(collection)
+
+    def same_scheduler(self, dask_future: Any) -> bool:
+        return dask_future.client.scheduler.address == self.client.scheduler.address
+
+    @property
+    def dashboard_link(self) -> str | None:
+        try:
+            return self.client.dashboard_link if self.client else None
+        except Exception:  # no dashboard (bokeh missing or disabled)
+            return None
+
+    def __repr__(self) -> str:
+        where = self.client.scheduler.address if self.client else "not started"
+        return f"<{type(self).__name__} label={self.label!r} {where}>"
+
+
+def _plan_from(provider: Any, options: dict, jobs: int | None, minimum_jobs: int | None,
+               maximum_jobs: int | None) -> ClusterPlan | None:
+    """The cluster a ``DaskExecutor`` should build: from a batch system name and
+    dask-jobqueue options, a ``ClusterPlan``, or a Parsl provider."""
+    if provider is None:
+        if jobs is not None or minimum_jobs is not None or maximum_jobs is not None:
+            raise ValueError("jobs, minimum_jobs and maximum_jobs need provider= (a batch system)")
+        return None
+    if isinstance(provider, ClusterPlan):
+        return provider
+    if isinstance(provider, str):
+        plan = ClusterPlan(provider, dict(options))
+    else:
+        plan = plan_cluster(provider)
+        plan.options.update(options)
+    if jobs is not None:
+        plan.jobs = jobs
+    if minimum_jobs is not None:
+        plan.minimum_jobs = minimum_jobs
+    if maximum_jobs is not None:
+        plan.maximum_jobs = maximum_jobs
+    return plan
+
+
+def _no_default_client() -> bool:
+    """True when the user has no default Dask client yet."""
+    from distributed import default_client
+
+    try:
+        default_client()
+    except ValueError:
+        return True
+    return False

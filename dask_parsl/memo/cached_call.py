@@ -1,0 +1,88 @@
+"""What runs on the worker for a cached app call: look the call up, run it, save the result.
+
+``run_cached`` holds the memoization and checkpoint decisions of one try, as a
+plain function: ``CachedAppCall`` calls it in a Dask task on a worker, and an
+executor that is not a Dask cluster can call it wherever it runs the app; each
+passes its own ``report`` for what the try memoized.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Sequence
+
+import distributed
+
+from ..apps.call import AppCall
+from .hashing import hash_call, result_token, value_token
+from .store import CheckpointStore
+
+logger = logging.getLogger(__name__)
+
+#: the worker event topic of memo reports (read by the client's CompletionListener)
+MEMO_TOPIC = "dask-parsl-memo"
+
+Report = Callable[[str, str, "str | None", bool], None]
+
+
+class MemoPlan:
+    """What the worker needs to hash a cached call and look it up."""
+
+    __slots__ = ("key", "hashsum", "structure", "dep_tokens", "store")
+
+    def __init__(self, key: str, hashsum: str | None, structure: str, dep_tokens: Sequence,
+                 store: CheckpointStore | None) -> None:
+        self.key = key
+        self.hashsum = hashsum
+        self.structure = structure
+        self.dep_tokens = dep_tokens
+        self.store = store
+
+    def __reduce__(self) -> tuple:
+        return MemoPlan, (self.key, self.hashsum, self.structure, self.dep_tokens, self.store)
+
+
+def run_cached(run: Callable[..., Any], name: str, plan: MemoPlan, dep_values: Sequence,
+               args: tuple, kwargs: dict, report: Report) -> Any:
+    """One try of a cached call: its result from the checkpoint store if there, else
+    ``run(*args, **kwargs)``, saved to the store. ``report(key, hashsum, token, hit)``
+    tells the kernel the call's hashsum and its result's token."""
+    hashsum = plan.hashsum
+    if hashsum is None:
+        tokens = [token if token is not None else value_token(value, index, name)
+                  for index, (token, value) in enumerate(zip(plan.dep_tokens, dep_values, strict=True))]
+        hashsum = hash_call(plan.structure, tokens)
+    store = plan.store
+    if store is not None:
+        found, value = store.lookup(hashsum)
+        if found:
+            report(plan.key, hashsum, result_token(value), True)
+            return value
+    result = run(*args, **kwargs)
+    token = result_token(result)
+    if store is not None:
+        try:
+            store.write(hashsum, token, result)
+        except Exception:
+            logger.exception("Could not checkpoint the result of %s", plan.key)
+    report(plan.key, hashsum, token, False)
+    return result
+
+
+class CachedAppCall(AppCall):
+    """An app call that looks up, and saves to, the checkpoint store on the worker."""
+
+    __slots__ = ()
+    leading_args = 2  # the plan and the dependency values
+
+    def __call__(self, plan: MemoPlan, dep_values: list, /, *args: Any, **kwargs: Any) -> Any:
+        return run_cached(super().__call__, self.name, plan, dep_values, args, kwargs, report_to_worker)
+
+
+def report_to_worker(key: str, hashsum: str, token: str | None, hit: bool) -> None:
+    """Send a memo report from the worker running the task (nothing elsewhere)."""
+    try:
+        worker = distributed.get_worker()
+    except ValueError:  # not on a worker
+        return
+    worker.log_event(MEMO_TOPIC, {"kind": "memo", "key": key, "hashsum": hashsum,
+                                  "token": token, "hit": hit})

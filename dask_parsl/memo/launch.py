@@ -1,0 +1,104 @@
+"""The kernel's side of memoization: answering cached calls, and recomputing damaged entries."""
+from __future__ import annotations
+
+import uuid
+import warnings
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..dataflow.errors import BadCheckpoint
+from ..dataflow.futures import ON_WORKER, AppFuture
+from ..dataflow.states import States
+from ..dataflow.waiting import when_all_done
+from ..internals import make_task
+from .memoizer import BasicMemoizer
+from .store import Entry, read_entry, read_payload
+
+if TYPE_CHECKING:
+    from ..dataflow.graph import GraphBuilder
+    from ..dataflow.outcomes import Outcomes
+
+
+class MemoLauncher:
+    """Launches the calls of cached apps: an identical call of this run or a committed
+    checkpoint entry answers a call on the client, without a Dask task; otherwise the
+    call runs as a cached task, which the worker may still answer from the store."""
+
+    def __init__(self, memoizer: BasicMemoizer, graph: GraphBuilder, outcomes: Outcomes,
+                 resubmit: Callable[[AppFuture], AppFuture]) -> None:
+        self.memoizer = memoizer
+        self.graph = graph
+        self.outcomes = outcomes
+        self._resubmit = resubmit  # the same call again, not memoized
+
+    def launch(self, record: dict) -> None:
+        key = self.graph.task_key(record)
+        lookup_key, plan, deps = self.memoizer.plan(record, self.graph.resolver, key)
+        found = self.memoizer.find(lookup_key)
+        name = record["func_name"]
+        if found is None:
+            record["hashsum"] = plan.hashsum  # None until the worker has computed it
+            self.memoizer.remember(lookup_key, record["app_fu"])
+            self.memoizer.misses[name] += 1
+            self.graph.enqueue(record, plan, deps)
+            return
+        self.memoizer.hits[name] += 1
+        record["from_memo"] = True
+        if isinstance(found, Entry):
+            record["hashsum"] = lookup_key
+            future = record["app_fu"]
+            future._entry, future._memo_token = found.path, found.token
+            future._memo_call = (record["args"], record["kwargs"])  # to recompute a damaged entry
+            self.outcomes.complete(record, ON_WORKER, States.memo_done)
+        else:
+            when_all_done([found], lambda: self._complete_like(record, found))
+
+    def _complete_like(self, record: dict, earlier: AppFuture) -> None:
+        """Finish a call as the identical ``earlier`` call of this run finished."""
+        error = earlier.exception()
+        if error is not None:
+            self.outcomes.fail(record, error, States.memo_done)
+            return
+        future = record["app_fu"]
+        for name in ("_remote", "_executor", "_key", "_entry", "_memo_token", "_memo_call", "_replacement"):
+            setattr(future, name, getattr(earlier, name))
+        record["hashsum"] = earlier.task_record.get("hashsum")
+        self.outcomes.complete(record, earlier._stored_result(), States.memo_done)
+
+    def worker_reported(self, future: AppFuture, report: dict) -> None:
+        """A worker hashed a cached call (and maybe answered it from the store)."""
+        record = future.task_record
+        future._memo_token = report["token"]
+        record["hashsum"] = report["hashsum"]
+        self.memoizer.remember(report["hashsum"], future)
+        if report["hit"]:
+            record["from_memo"] = True
+            self.memoizer.hits[record["func_name"]] += 1
+            self.memoizer.misses[record["func_name"]] -= 1
+
+    def entry_node(self, future: AppFuture, recomputed: Callable[[AppFuture], Any]) -> Any:
+        """A graph node loading ``future``'s checkpoint entry on the worker, once the
+        client has checked the entry is intact; else ``recomputed(new future)``."""
+        if not future._entry_verified:
+            try:
+                read_payload(future._entry)
+            except (OSError, BadCheckpoint) as error:
+                return recomputed(self._recompute(future, error))
+            future._entry_verified = True
+        return make_task(f"load_checkpoint-{uuid.uuid4().hex}", read_entry, future._entry)
+
+    def read_entry(self, future: AppFuture) -> Any:
+        """The value of a checkpointed result, computed again if its entry is damaged."""
+        try:
+            return read_entry(future._entry)
+        except (OSError, BadCheckpoint) as error:
+            return self._recompute(future, error).result()
+
+    def _recompute(self, future: AppFuture, error: BaseException) -> AppFuture:
+        """Run again the call whose checkpoint entry turned out damaged."""
+        if future._replacement is None:
+            record = future.task_record
+            warnings.warn(f"{error}; computing task {record['id']} ({record['func_name']}) again",
+                          RuntimeWarning, stacklevel=4)
+            future._replacement = self._resubmit(future)
+            future._entry = None
+        return future._replacement

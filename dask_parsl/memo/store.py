@@ -1,0 +1,186 @@
+"""The checkpoint store: one file per memoized result, on the shared filesystem.
+
+A run's checkpoint directory (``run_dir/NNN/checkpoint``, mode 0700) holds
+
+* ``entries/<hashsum>``: the pickled result, after a magic line and the
+  SHA-256 of the pickle, so a torn or altered entry is detected, never trusted;
+* ``index/<hashsum>.<token>``: an empty marker naming the result's Dask token,
+  so a later run learns every entry's token from one directory listing;
+* ``pending/``: entries and markers written but not committed yet (every
+  checkpoint mode but ``task_exit``); committing renames them into place.
+
+Workers write entries (temporary name, then rename), so results never travel
+to the client to be saved. Files are 0600: loading a pickle runs code.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import uuid
+from typing import Any, Iterator, NamedTuple
+
+from ..dataflow.errors import BadCheckpoint
+from ..dataflow.rundir import numbered_runs
+from ..serialize import dumps
+
+logger = logging.getLogger(__name__)
+
+MAGIC = b"DASK-PARSL-CHECKPOINT 1\n"
+_DIGEST_SIZE = 32
+UNKNOWN_TOKEN = "unknown"
+
+
+class Entry(NamedTuple):
+    """A committed result: where it is and the Dask token of its value."""
+
+    path: str
+    token: str | None
+
+
+def make_private_dirs(checkpoint_dir: str) -> None:
+    """Create a checkpoint directory and its parts, readable by the owner only."""
+    for part in ("", "entries", "index", "pending"):
+        path = os.path.join(checkpoint_dir, part)
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)
+
+
+class CheckpointStore:
+    """Where workers look up and write entries; sent to workers with cached tasks."""
+
+    __slots__ = ("write_dir", "read_dirs", "commit_at_once")
+
+    def __init__(self, write_dir: str | None, read_dirs: list[str], commit_at_once: bool) -> None:
+        self.write_dir = write_dir
+        self.read_dirs = read_dirs
+        self.commit_at_once = commit_at_once
+
+    def __reduce__(self) -> tuple:
+        return CheckpointStore, (self.write_dir, self.read_dirs, self.commit_at_once)
+
+    def candidates(self, hashsum: str) -> Iterator[str]:
+        if self.write_dir is not None:
+            yield os.path.join(self.write_dir, "entries", hashsum)
+            yield os.path.join(self.write_dir, "pending", hashsum)
+        for directory in self.read_dirs:
+            yield os.path.join(directory, "entries", hashsum)
+
+    def lookup(self, hashsum: str) -> tuple[bool, Any]:
+        """``(found, value)`` of a readable entry; damaged entries are skipped."""
+        for path in self.candidates(hashsum):
+            try:
+                value = read_entry(path)
+            except FileNotFoundError:
+                continue
+            except BadCheckpoint as error:
+                logger.warning("%s; computing the result again", error)
+                continue
+            return True, value
+        return False, None
+
+    def write(self, hashsum: str, token: str | None, value: Any) -> None:
+        """Save ``value`` as the entry of ``hashsum`` (committed or pending, by mode)."""
+        if self.write_dir is None:
+            return
+        where = os.path.join(self.write_dir, "entries" if self.commit_at_once else "pending")
+        write_entry(os.path.join(where, hashsum), value)
+        marker_dir = os.path.join(self.write_dir, "index") if self.commit_at_once else where
+        _touch(os.path.join(marker_dir, f"{hashsum}.{token or UNKNOWN_TOKEN}"))
+
+
+def write_entry(path: str, value: Any) -> None:
+    """Write ``value`` to ``path`` atomically: no reader ever sees half an entry."""
+    payload = dumps(value)
+    temporary = f"{path}.{uuid.uuid4().hex}.tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(MAGIC)
+            file.write(hashlib.sha256(payload).digest())
+            file.write(payload)
+        os.rename(temporary, path)
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
+def read_payload(path: str) -> bytes:
+    """The verified pickle of an entry; ``BadCheckpoint`` if it is damaged."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise BadCheckpoint(f"checkpoint entry {path} is unreadable: {error}") from None
+    header = len(MAGIC) + _DIGEST_SIZE
+    if not data.startswith(MAGIC) or len(data) < header:
+        raise BadCheckpoint(f"checkpoint entry {path} is truncated or not a checkpoint entry")
+    payload = memoryview(data)[header:]
+    if hashlib.sha256(payload).digest() != data[len(MAGIC):header]:
+        raise BadCheckpoint(f"checkpoint entry {path} is corrupt (checksum mismatch)")
+    return payload
+
+
+def read_entry(path: str) -> Any:
+    """The value saved in an entry; ``BadCheckpoint`` if it is damaged or will not load."""
+    payload = read_payload(path)
+    try:
+        return pickle.loads(payload)
+    except Exception as error:
+        raise BadCheckpoint(f"checkpoint entry {path} cannot be loaded: {error!r}") from None
+
+
+def load_index(checkpoint_dirs: list[str]) -> dict[str, Entry]:
+    """Every committed entry in ``checkpoint_dirs``, by hashsum (later dirs win)."""
+    index: dict[str, Entry] = {}
+    for directory in checkpoint_dirs:
+        entries = os.path.join(directory, "entries")
+        try:
+            names = os.listdir(os.path.join(directory, "index"))
+        except FileNotFoundError:
+            logger.warning("checkpoint directory %s has no index; ignoring it", directory)
+            continue
+        for name in names:
+            hashsum, _, token = name.partition(".")
+            if token:
+                index[hashsum] = Entry(os.path.join(entries, hashsum),
+                                       None if token == UNKNOWN_TOKEN else token)
+    return index
+
+
+def commit_pending(checkpoint_dir: str) -> int:
+    """Move pending entries, then their markers, into place; returns how many."""
+    pending = os.path.join(checkpoint_dir, "pending")
+    names = [name for name in os.listdir(pending) if not name.endswith(".tmp")]
+    markers = [name for name in names if "." in name]
+    for name in names:
+        if "." not in name:
+            os.rename(os.path.join(pending, name), os.path.join(checkpoint_dir, "entries", name))
+    for name in markers:
+        os.rename(os.path.join(pending, name), os.path.join(checkpoint_dir, "index", name))
+    return len(markers)
+
+
+def get_all_checkpoints(rundir: str = "runinfo") -> list[str]:
+    """The checkpoint directories of every run under ``rundir``, oldest first."""
+    candidates = (os.path.abspath(os.path.join(rundir, run, "checkpoint")) for run in numbered_runs(rundir))
+    return [path for path in candidates if os.path.isdir(os.path.join(path, "index"))]
+
+
+def get_last_checkpoint(rundir: str = "runinfo") -> list[str]:
+    """The checkpoint directory of the last run under ``rundir`` (a list of 0 or 1)."""
+    return get_all_checkpoints(rundir)[-1:]
+
+
+def _touch(path: str) -> None:
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,24 @@
+"""The messages between ``WorkflowPlugin`` and the kernels whose tasks it runs.
+
+To a kernel (on its client's stream, op ``EVENTS_OP``): each failed try of its
+tasks (always: the kernel keeps ``fail_count``/``fail_history`` from them), and,
+once the kernel has subscribed (``SUBSCRIBE_OP``), when and on which worker each
+try ran. From a kernel (op ``KERNEL_EVENTS_OP``): counts of its tasks that never
+reach the scheduler (answered from the cache, failed before launch, join apps),
+so the plugin's per-app counters are whole. The scheduler's stream batches them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+EVENTS_OP = "dask-parsl-events"
+SUBSCRIBE_OP = "dask-parsl-subscribe"
+KERNEL_EVENTS_OP = "dask-parsl-kernel-events"
+
+
+def run_times(startstops: Any) -> tuple[float, float] | None:
+    """``(start, stop)`` of the compute step a worker reported, if any."""
+    for step in startstops or ():
+        if step.get("action") == "compute":
+            return step["start"], step["stop"]
+    return None

@@ -1,0 +1,230 @@
+"""``WorkflowPlugin``: the scheduler side of a workflow.
+
+It decides retries where the failure is seen, so a retried task goes back
+to ``waiting`` on the scheduler (and may run on another worker) without a
+round trip to the client, whose future finishes once. ``distributed`` has no
+public hook for an exception-dependent retry decision, so two scheduler
+handlers are wrapped (``internals.before_task_erred``, ``before_worker_removed``):
+
+* ``task-erred`` (an app raised): charge the try to the task's budget, then
+  set the scheduler's own ``TaskState.retries`` to 1 or 0 so that
+  ``stimulus_task_erred`` re-queues or fails the task;
+* ``remove_worker`` (a worker died with tasks running): charge each running
+  app task, then steer the scheduler's ``suspicious`` count so the task is
+  rescheduled, or fails with ``KilledWorker`` once the budget is spent. A
+  worker that was closing (its ``--lifetime`` reached, its job cancelled)
+  costs nothing: its tasks simply run elsewhere.
+
+It also fails app tasks that wait longer than ``unrunnable_timeout`` for
+resources that no connected worker offers.
+
+Every charged try is published on the ``dask-parsl-try`` event topic, which
+the client turns into ``fail_count``/``fail_cost``/``fail_history`` on the
+task record. Nothing here does I/O.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import weakref
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from distributed.core import Status
+from distributed.diagnostics.plugin import SchedulerPlugin
+from distributed.protocol import deserialize, pickle, to_serialize
+from distributed.protocol.serialize import Serialize, Serialized
+from tornado.ioloop import PeriodicCallback
+
+from ..apps.call import AppCall
+from ..dataflow.retries import charge_failed_try, new_try_record
+from ..internals import (
+    before_task_erred,
+    before_worker_removed,
+    fail_task,
+    retry_erred_task,
+    retry_task_of_lost_worker,
+    tasks_waiting_for_a_worker,
+    unrunnable_since,
+)
+from .counters import AppCounters
+from .errors import JobSubmissionFailed, ResourcesUnavailable, WorkerLost
+from .events import EVENTS_OP, KERNEL_EVENTS_OP, SUBSCRIBE_OP, run_times
+
+if TYPE_CHECKING:
+    from distributed import Scheduler
+
+logger = logging.getLogger(__name__)
+
+PLUGIN_NAME = "dask-parsl-workflow"
+_SHUTTING_DOWN = (Status.closing, Status.closed, Status.closing_gracefully)
+
+
+class WorkflowPlugin(SchedulerPlugin):
+    """Enforces app retry budgets on the scheduler, counts app tasks by state, and
+    reports each try to the kernel that owns the task."""
+
+    name = PLUGIN_NAME
+    idempotent = True  # one per scheduler, shared by every workflow using it
+
+    def __init__(self, unrunnable_timeout: float = 300.0) -> None:
+        #: how long an app task may wait for resources that no connected worker has
+        self.unrunnable_timeout = unrunnable_timeout
+
+    async def start(self, scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
+        self._unrunnable_check = PeriodicCallback(self._fail_unrunnable, 1000)
+        self._unrunnable_check.start()
+        #: failed tries per app name, by outcome: "retried", "worker_lost", "failed"
+        self.counts: dict[str, Counter] = {}
+        #: app tasks per app name and state
+        self.tasks = AppCounters()
+        self._tries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._subscribers: set[str] = set()  # clients that want run times
+        before_task_erred(scheduler, self._task_erred)
+        before_worker_removed(scheduler, self._worker_removed)
+        scheduler.stream_handlers[SUBSCRIBE_OP] = self._subscribe
+        scheduler.stream_handlers[KERNEL_EVENTS_OP] = self._kernel_events
+
+    async def close(self) -> None:
+        self._unrunnable_check.stop()
+
+    # -- what the scheduler does ----------------------------------------------------------
+    def transition(self, key: Any, start: str, finish: str, *args: Any, stimulus_id: str,
+                   **kwargs: Any) -> None:
+        ts = self.scheduler.tasks.get(key)
+        call = _app_call_of(ts)
+        if call is None:
+            return
+        self.tasks.transition(call.name, start, finish)
+        if start == "processing" and finish == "memory" and self._subscribers:
+            times = run_times(kwargs.get("startstops"))
+            if times is not None:
+                self._send(ts, {"kind": "run", "key": key, "worker": kwargs.get("worker"),
+                                "start": times[0], "stop": times[1]}, self._subscribers)
+
+    def _subscribe(self, client: str = "", **_: Any) -> None:
+        self._subscribers.add(client)
+
+    def remove_client(self, scheduler: Scheduler, client: str) -> None:
+        self._subscribers.discard(client)
+
+    def _kernel_events(self, counts: list, **_: Any) -> None:
+        for app, state, amount in counts:
+            self.tasks.count(app, state, amount)
+
+    # -- decisions ------------------------------------------------------------------------
+    def _task_erred(self, key: Any, msg: dict) -> None:
+        ts = self.scheduler.tasks.get(key)
+        call = _app_call_of(ts)
+        if call is None or ts.state != "processing" or ts.run_id != msg.get("run_id"):
+            return
+        error = _load_exception(msg.get("exception"))
+        try:
+            times = run_times(msg.get("startstops"))
+            retry = self._charge(ts, call, error, "retried", msg.get("worker"), times)
+        except Exception as handler_error:
+            logger.info("retry_handler of %s raised %r", key, handler_error)
+            msg["exception"] = to_serialize(pickle.dumps(handler_error))
+            msg["exception_text"] = repr(handler_error)
+            retry = False
+        retry_erred_task(ts, retry)
+
+    def _worker_removed(self, address: str, expected: bool) -> None:
+        if expected or self.scheduler.status in _SHUTTING_DOWN:
+            return
+        ws = self.scheduler.workers.get(address)
+        if ws is None:
+            return
+        # a worker that was closing (its --lifetime reached, its job cancelled) did not crash
+        retiring = ws.status in (Status.closing, Status.closing_gracefully)
+        for ts in list(ws.processing):
+            call = _app_call_of(ts)
+            if call is None:
+                continue
+            if retiring:  # not the task's fault: run it elsewhere, free of charge
+                retry_task_of_lost_worker(self.scheduler, ts, retry=True)
+                continue
+            try:
+                retry = self._charge(ts, call, WorkerLost(address, ts.key), "worker_lost", address)
+            except Exception:
+                logger.exception("retry_handler of %s raised", ts.key)
+                retry = False
+            retry_task_of_lost_worker(self.scheduler, ts, retry)
+
+    def _fail_unrunnable(self) -> None:
+        """Fail app tasks that have waited too long for resources no connected worker has
+        (while no worker is connected, jobs may still be queued: keep waiting)."""
+        workers = self.scheduler.workers
+        if not workers:
+            return
+        now = time.monotonic()
+        for ts, since in unrunnable_since(self.scheduler):
+            if now - since < self.unrunnable_timeout or _app_call_of(ts) is None:
+                continue
+            offered = sorted({name for ws in workers.values() for name in ws.resources})
+            error = ResourcesUnavailable(ts.key, dict(ts.resource_restrictions or {}), offered, now - since)
+            fail_task(self.scheduler, ts, error)
+
+    def _charge(self, ts: Any, call: AppCall, error: BaseException, reason: str, worker: str | None,
+                times: tuple[float, float] | None = None) -> bool:
+        record = self._tries.get(ts)
+        if record is None:
+            record = self._tries[ts] = new_try_record(_task_id(ts.key), call.name)
+        cost_before = record["fail_cost"]
+        retry = False
+        try:
+            retry = charge_failed_try(call.retry, record, error)
+        finally:
+            self.counts.setdefault(call.name, Counter())[reason if retry else "failed"] += 1
+            event = {"kind": "try", "key": ts.key, "error": repr(error)[:2000], "retry": retry,
+                     "cost": record["fail_cost"] - cost_before, "worker": worker}
+            if times is not None:
+                event["start"], event["stop"] = times
+            self._send(ts, event)
+        return retry
+
+    def _send(self, ts: Any, event: dict, only: set | None = None) -> None:
+        """Send ``event`` to the clients holding ``ts`` (those in ``only``, if given)."""
+        comms = self.scheduler.client_comms
+        for client in ts.who_wants or ():
+            name = client.client_key
+            if (only is None or name in only) and name in comms:
+                comms[name].send({"op": EVENTS_OP, "events": [event]})
+
+
+def fail_tasks_waiting_for_workers(scheduler: Any, batch_message: str) -> int:
+    """Fail the app tasks waiting for a worker while none is connected, because the
+    jobs that would bring workers were rejected; returns how many failed."""
+    if scheduler.workers:  # the waiting tasks will run on these
+        return 0
+    waiting = [ts for ts in tasks_waiting_for_a_worker(scheduler) if _app_call_of(ts) is not None]
+    for ts in waiting:
+        fail_task(scheduler, ts, JobSubmissionFailed(ts.key, batch_message))
+    return len(waiting)
+
+
+def _app_call_of(ts: Any) -> AppCall | None:
+    func = getattr(getattr(ts, "run_spec", None), "func", None)
+    return func if isinstance(func, AppCall) else None
+
+
+def _task_id(key: Any) -> Any:
+    try:
+        return int(str(key).rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return key
+
+
+def _load_exception(payload: Any) -> BaseException:
+    """The exception a worker reported, as an object."""
+    try:
+        if isinstance(payload, Serialized):
+            payload = deserialize(payload.header, payload.frames)
+        elif isinstance(payload, Serialize):
+            payload = payload.data
+        if isinstance(payload, (bytes, bytearray, memoryview)):
+            payload = pickle.loads(payload)
+    except Exception as error:  # the exception's class is not importable here
+        return RuntimeError(f"the task failed with an exception the scheduler cannot load: {error}")
+    return payload if isinstance(payload, BaseException) else RuntimeError(repr(payload))
