@@ -11,8 +11,8 @@ from fake_batch import calls, install
 
 import dask_parsl as parsl
 from dask_parsl import Config, ConfigurationError, DaskExecutor, HighThroughputExecutor, python_app
-from dask_parsl.executors.provider_mapping import plan_cluster
 from dask_parsl.executors.job_renewal import walltime_seconds
+from dask_parsl.executors.provider_mapping import plan_cluster
 from dask_parsl.providers import (
     CondorProvider,
     GridEngineProvider,

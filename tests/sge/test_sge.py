@@ -10,8 +10,8 @@ from sge_helpers import accounting_of, queued_jobs
 
 import dask_parsl as parsl
 from dask_parsl import Config, ConfigurationError, DaskExecutor, HighThroughputExecutor
-from dask_parsl.scheduler import PLUGIN_NAME
 from dask_parsl.providers import GridEngineProvider
+from dask_parsl.scheduler import PLUGIN_NAME
 
 pytestmark = pytest.mark.sge
 
