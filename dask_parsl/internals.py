@@ -18,13 +18,14 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import ctypes
+import functools
+import importlib
 import threading
+import uuid
 import warnings
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Callable
 
-import dask._expr
-import dask._task_spec
 from distributed import Client
 from distributed.spans import SpanMetadata
 
@@ -71,34 +72,52 @@ def warn_about_untested_versions() -> None:
             RuntimeWarning, stacklevel=2)
 
 
-def _require(owner: Any, name: str, where: str) -> Any:
+def _require(owner: Any, name: str, where: str, package: str = "distributed") -> Any:
     found = getattr(owner, name, None)
     if found is None:
+        lowest, highest = TESTED[package]
         raise DaskInternalsMissing(
-            f"{where}.{name} is missing: this version of dask/distributed changed an internal "
-            f"dask_parsl needs (tested with {TESTED['distributed'][0]} to {TESTED['distributed'][1]}). "
-            "Install a tested version, or a dask_parsl release that supports yours.")
+            f"{where}.{name} is missing: this version of {package} changed an internal dask_parsl "
+            f"needs (tested with {lowest} to {highest}). Install a tested version, or a dask_parsl "
+            "release that supports yours.")
     return found
+
+
+@functools.cache
+def _dask_module(name: str) -> Any:
+    """A private module of dask, or ``DaskInternalsMissing`` naming it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise DaskInternalsMissing(
+            f"{name} is missing: this version of dask changed an internal dask_parsl needs "
+            f"(tested with {TESTED['dask'][0]} to {TESTED['dask'][1]})") from None
+
+
+@functools.cache
+def _task_spec(name: str) -> Any:
+    return _require(_dask_module("dask._task_spec"), name, "dask._task_spec", "dask")
 
 
 # -- task graphs (dask 2026.8.0) ------------------------------------------------------
 def make_task(key: str, func: Callable, /, *args: Any, **kwargs: Any) -> Any:
     """A graph node calling ``func(*args, **kwargs)`` (``dask._task_spec.Task``; tested on dask 2026.8.0)."""
-    return dask._task_spec.Task(key, func, *args, **kwargs)
+    return _task_spec("Task")(key, func, *args, **kwargs)
 
 
 def task_ref(key: Any) -> Any:
     """A reference to the result of another key, or a list of them
     (``TaskRef``, ``List``; tested on dask 2026.8.0)."""
+    ref = _task_spec("TaskRef")
     if isinstance(key, list):
-        return dask._task_spec.List(*[dask._task_spec.TaskRef(k) for k in key])
-    return dask._task_spec.TaskRef(key)
+        return _task_spec("List")(*[ref(k) for k in key])
+    return ref(key)
 
 
 def graph_value(value: Any) -> Any:
     """``value`` as a graph argument, containers of graph nodes included
     (``dask._task_spec.parse_input``; tested on dask 2026.8.0)."""
-    return dask._task_spec.parse_input(value)
+    return _task_spec("parse_input")(value)
 
 
 def user_arguments(task: Any, skip: int) -> tuple[tuple, dict]:
@@ -106,13 +125,19 @@ def user_arguments(task: Any, skip: int) -> tuple[tuple, dict]:
     return task.args[skip:], task.kwargs
 
 
-class _TasksWithResources(dask._expr.LLGExpr):
-    """A graph whose tasks carry Dask resource restrictions, by key."""
+try:
+    from dask._expr import LLGExpr as _LowLevelGraph
+except ImportError:  # reported by submit_graph, where it is needed
+    _LowLevelGraph = None
+else:
+    class _TasksWithResources(_LowLevelGraph):
+        """A graph whose tasks carry Dask resource restrictions, by key (a class at module
+        level: the scheduler unpickles it by name)."""
 
-    _parameters = ["dsk", "annotations"]
+        _parameters = ["dsk", "annotations"]
 
-    def __dask_annotations__(self) -> dict:
-        return self.operand("annotations")
+        def __dask_annotations__(self) -> dict:
+            return self.operand("annotations")
 
 
 def submit_graph(client: Client, tasks: dict, keys: list, resources: dict) -> list:
@@ -126,13 +151,14 @@ def submit_graph(client: Client, tasks: dict, keys: list, resources: dict) -> li
     ``resources`` maps keys to Dask resource restrictions. Uses
     ``Client._graph_to_futures`` and ``dask._expr.LLGExpr`` (tested on 2026.8.0).
     """
-    import uuid
-
+    if _LowLevelGraph is None:
+        _dask_module("dask._expr")
+        _require(None, "LLGExpr", "dask._expr", "dask")
     token = uuid.uuid4().hex
     if resources:
         graph = _TasksWithResources(tasks, {"resources": resources}, _determ_token=token)
     else:
-        graph = dask._expr.LLGExpr(tasks, _determ_token=token)
+        graph = _LowLevelGraph(tasks, _determ_token=token)
     to_futures = _require(client, "_graph_to_futures", "distributed.Client")
     in_order = {key: position for position, key in enumerate(keys)}
     futures = to_futures(graph, keys, span_metadata=SpanMetadata(collections=[{"type": "low-level-graph"}]),
@@ -249,7 +275,7 @@ def jobs_created(cluster: Any) -> list:
 def workers_per_job(cluster: Any) -> int:
     """How many worker processes one job of a dask-jobqueue cluster starts
     (``JobQueueCluster._dummy_job``; tested on dask-jobqueue 0.9.0)."""
-    return _require(cluster, "_dummy_job", type(cluster).__name__).worker_processes
+    return _require(cluster, "_dummy_job", type(cluster).__name__, "dask-jobqueue").worker_processes
 
 
 # -- CPython 3.10-3.13 ----------------------------------------------------------------

@@ -73,6 +73,18 @@ def test_every_try_of_a_retried_task_is_an_event(load_dfk, tmp_path):
     assert "first try" in retried.info["error"] and retried.info["worker"]
 
 
+def test_a_failed_task_ends_with_one_failed_event_naming_the_error(dfk):
+    events = []
+    dfk.events.subscribe(events.extend)
+    future = boom()
+    with pytest.raises(Boom):
+        future.result(timeout=60)
+    wait_for(lambda: ("failed", 0) in states_of(events, future.tid))
+    assert states_of(events, future.tid) == [
+        ("pending", 0), ("launched", 0), ("running", 0), ("running_ended", 0), ("failed", 0)]
+    assert "Boom('no')" in events[-1].info["error"]
+
+
 def test_no_runtime_events_are_asked_for_without_a_subscriber(dfk):
     future = double(1)
     future.result(timeout=60)

@@ -87,6 +87,18 @@ def test_getitem_and_getattr_are_lifted(dfk):
         record._private  # noqa: B018
 
 
+def test_a_finished_future_passed_on_adds_only_the_call_it_is_passed_to(dfk):
+    @parsl.join_app
+    def nothing():
+        return []
+
+    done = nothing()
+    assert done.result(timeout=60) == []
+    before = dfk.task_count
+    assert add(done, [1]).result(timeout=60) == [1]
+    assert dfk.task_count == before + 1
+
+
 def test_concurrent_futures_helpers_work(dfk):
     futures = [double(i) for i in range(20)]
     done, not_done = concurrent.futures.wait(futures, timeout=60)

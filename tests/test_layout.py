@@ -59,3 +59,11 @@ def test_only_internals_uses_private_names_of_dask_distributed_jobqueue_and_cpyt
                 for finding in project.scan(module, own_names)]
     fail_listing(f"{len(findings)} private name(s) used outside dask_parsl/internals.py",
                  project.errors + findings)
+
+
+def test_every_public_name_resolves():
+    import dask_parsl
+
+    missing = [name for name in dask_parsl.__all__ if not hasattr(dask_parsl, name)]
+    assert not missing, f"in dask_parsl.__all__ but not importable: {missing}"
+    assert len(set(dask_parsl.__all__)) == len(dask_parsl.__all__)

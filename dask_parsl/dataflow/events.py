@@ -5,8 +5,9 @@ are (``pending``, ``launched``, ``running``, ``running_ended``, ``exec_done``,
 ``failed``, ``dep_fail``, ``memo_done``, ``joining``, ``fail_retryable``), with
 the try it belongs to. The kernel publishes what it decides; ``WorkflowPlugin``
 sends what happens on the cluster (when and where a try ran, how it failed).
-Subscribers get lists of events from one thread, in order, every
-``parsl.events.interval``; with no subscriber, publishing costs one test.
+Subscribers get lists of events from one thread, in order, every 0.1 s; with no
+subscriber, publishing costs one test. ``running``/``running_ended`` times are
+the worker's clock, the others the client's.
 
 Not Dask's ``log_event`` topics: those keep only the last 1,000 messages.
 """
@@ -50,21 +51,17 @@ class EventStream:
         self._thread: threading.Thread | None = None
         self._runtime_sources: list[Callable[[], None]] = []
         self._runtime_wanted = False
-
-    @property
-    def active(self) -> bool:
-        """Whether anyone listens (publishers may skip building events when not)."""
-        return bool(self._subscribers)
+        self._off_cluster_subscribers: list[Subscriber] = []
+        self._off_cluster: collections.deque[TaskEvent] = collections.deque()
 
     def subscribe(self, subscriber: Subscriber, runtime: bool = True) -> Callable[[], None]:
         """Call ``subscriber(events)`` with each batch from now on; returns the
         function that unsubscribes it. With ``runtime``, executors are asked to
-        report when and where each try runs (which costs a message per task)."""
+        report when and where each try runs (a message per task, from then until
+        the kernel is cleaned up)."""
         with self._lock:
             self._subscribers = [*self._subscribers, subscriber]
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="dask-parsl-events", daemon=True)
-                self._thread.start()
+            self._start_thread()
             sources = [] if self._runtime_wanted or not runtime else self._runtime_sources
             self._runtime_wanted = self._runtime_wanted or runtime
         for start_reporting in sources:
@@ -76,6 +73,18 @@ class EventStream:
 
         return unsubscribe
 
+    def subscribe_off_cluster(self, subscriber: Subscriber) -> None:
+        """Call ``subscriber(events)`` with the final state of each task no scheduler saw
+        (answered from the cache on the client, failed before launch, joins)."""
+        with self._lock:
+            self._off_cluster_subscribers = [*self._off_cluster_subscribers, subscriber]
+            self._start_thread()
+
+    def _start_thread(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="dask-parsl-events", daemon=True)
+            self._thread.start()
+
     def add_runtime_source(self, start_reporting: Callable[[], None]) -> None:
         """Register how an executor starts reporting run times; called at once if a
         subscriber already wants them, else when the first one subscribes."""
@@ -85,30 +94,34 @@ class EventStream:
         if wanted:
             start_reporting()
 
-    def publish(self, event: TaskEvent) -> None:
-        if self._subscribers:
-            self._pending.append(event)  # deque.append is atomic
-
-    def publish_all(self, events: list[TaskEvent]) -> None:
-        if self._subscribers:
-            self._pending.extend(events)
-
     def state_changed(self, record: dict, **info: Any) -> None:
         """Publish ``record``'s current state."""
-        if self._subscribers:
+        if self._subscribers:  # deque.append is atomic: no lock
             self._pending.append(TaskEvent(record["id"], record["func_name"], record["status"].name,
                                            time.time(), record["try_id"], record["executor"], info or None))
 
+    def finished_off_cluster(self, record: dict, **info: Any) -> None:
+        """Publish the final state of a task that no scheduler saw."""
+        if self._subscribers or self._off_cluster_subscribers:
+            event = TaskEvent(record["id"], record["func_name"], record["status"].name, time.time(),
+                              record["try_id"], record["executor"], info or None)
+            if self._subscribers:
+                self._pending.append(event)
+            if self._off_cluster_subscribers:
+                self._off_cluster.append(event)
+
     def try_failed(self, record: dict, report: dict) -> None:
-        """Publish a failed try that ``WorkflowPlugin`` charged."""
+        """Publish a failed try that ``WorkflowPlugin`` charged: when and where it ran and,
+        if it is retried, ``fail_retryable`` (the last try's ``failed`` comes as the task
+        fails)."""
         if self._subscribers:
             try_id = record["try_id"] - (1 if report["retry"] else 0)
             if "start" in report:
                 self._ran(record, report, try_id)
-            state = "fail_retryable" if report["retry"] else "failed"
-            info = {"error": report["error"], "worker": report.get("worker")}
-            self._pending.append(TaskEvent(record["id"], record["func_name"], state, time.time(), try_id,
-                                           record["executor"], info))
+            if report["retry"]:
+                info = {"error": report["error"], "worker": report.get("worker")}
+                self._pending.append(TaskEvent(record["id"], record["func_name"], "fail_retryable",
+                                               time.time(), try_id, record["executor"], info))
 
     def ran(self, record: dict, report: dict) -> None:
         """Publish when and where a try ran (``running``, then ``running_ended``)."""
@@ -123,15 +136,8 @@ class EventStream:
 
     def flush(self) -> None:
         """Deliver what is pending now, in this thread."""
-        pending = self._pending
-        batch = [pending.popleft() for _ in range(len(pending))]
-        if not batch:
-            return
-        for subscriber in self._subscribers:
-            try:
-                subscriber(batch)
-            except Exception:
-                logger.exception("Task event subscriber %r failed", subscriber)
+        _deliver(self._pending, self._subscribers)
+        _deliver(self._off_cluster, self._off_cluster_subscribers)
 
     def close(self) -> None:
         """Deliver what is pending and stop."""
@@ -145,3 +151,14 @@ class EventStream:
         while not self._closed:
             self._wake.wait(self.interval)
             self.flush()
+
+
+def _deliver(pending: collections.deque, subscribers: list[Subscriber]) -> None:
+    batch = [pending.popleft() for _ in range(len(pending))]
+    if not batch:
+        return
+    for subscriber in subscribers:
+        try:
+            subscriber(batch)
+        except Exception:
+            logger.exception("Task event subscriber %r failed", subscriber)

@@ -88,9 +88,9 @@ class AppFuture(LightFuture):
         return value
 
     def _stored_result(self) -> Any:
-        """The result this finished future holds: ``ON_WORKER`` if not fetched yet,
-        None if it failed."""
-        if self.exception() is not None:
+        """The result this future holds: ``ON_WORKER`` if not fetched yet, None if it
+        failed or has not finished."""
+        if not self.done() or self.exception() is not None:
             return None
         return concurrent.futures.Future.result(self)
 

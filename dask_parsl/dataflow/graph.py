@@ -81,7 +81,7 @@ class GraphBuilder:
                 return True
             if executor is not None and dep._key is not None and dep._executor is executor:
                 return True
-            return dep.done() and (dep.exception() is not None or dep.stored_result() is not ON_WORKER)
+            return dep.done() and dep._stored_result() is not ON_WORKER  # failed, or fetched
         if isinstance(dep, DataFuture):
             return dep.done() or self.ready(dep.parent, executor)
         if isinstance(dep, distributed.Future):
@@ -109,13 +109,13 @@ class GraphBuilder:
                 None if token is not None else self.graph_value(dep, executor, computed)
                 for token, dep in zip(plan.dep_tokens, memo_deps, strict=True)]
             task = make_task(key, call, plan, graph_value(dep_values), *args, **kwargs)
+        resources = task_resources(record["resource_specification"], executor.declared_resources)
         future = record["app_fu"]
         future._executor = executor
         record["status"] = States.launched
         record["_submitted"] = True
         self.events.state_changed(record)
-        executor.submit(key, task, future,
-                        task_resources(record["resource_specification"], executor.declared_resources))
+        executor.submit(key, task, future, resources)
         future._key = key  # only now may later calls reference it in their graphs
 
     def graph_value(self, dep: Any, executor: Any, computed: dict) -> Any:

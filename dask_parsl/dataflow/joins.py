@@ -66,12 +66,12 @@ class JoinRunner:
             except Exception as error:
                 try:
                     retry = charge_failed_try(policy, record, error)
-                except Exception as handler_error:
+                except Exception as handler_error:  # the task fails with it, as on the scheduler
+                    record["fail_history"] = [*record["fail_history"][:-1], repr(handler_error)]
                     raise _ChargedFailure(handler_error) from None
                 if not retry:
                     raise _ChargedFailure(error) from None
-                record["status"] = States.fail_retryable
-                self.outcomes.events.state_changed(record, error=repr(error))
+                self.outcomes.events.try_failed(record, {"retry": True, "error": repr(error)})
 
     def _finish(self, record: dict, inner: list, single: bool) -> None:
         failed = failed_dependencies(inner)

@@ -83,6 +83,7 @@ class DataFlowKernel:
                 executor.follow(self.events, (executor.label, *joins))
         except BaseException:
             self._shutdown_executors()
+            self.events.close()
             self._pool.shutdown(wait=False)
             if self._stop_logging:
                 self._stop_logging()
@@ -108,15 +109,16 @@ class DataFlowKernel:
         cached = (app.cache if memoize is None else memoize) and self.memoizer.memoize
         record = self.table.new_task(self, app, args, kwargs, cached)
         future = record["app_fu"]
-        outputs = kwargs.get("outputs")
-        if outputs:
-            future._outputs = [DataFuture(future, f, record["id"]) for f in outputs if isinstance(f, File)]
-        if "stdout" in kwargs or "stderr" in kwargs:
-            name_auto_logs(record, self.config.std_autopath or self.default_std_autopath)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("Task %s submitted for app %s", record["id"], app.__name__)
         self.events.state_changed(record)
         try:
+            outputs = kwargs.get("outputs")
+            if outputs:
+                future._outputs = [DataFuture(future, f, record["id"])
+                                   for f in outputs if isinstance(f, File)]
+            if "stdout" in kwargs or "stderr" in kwargs:
+                name_auto_logs(record, self.config.std_autopath or self.default_std_autopath)
             self._route(record)
         except Exception as error:
             self.outcomes.fail(record, error)
@@ -139,9 +141,13 @@ class DataFlowKernel:
             record["_computed"] = computed
             waiting = [dep for dep in depends if not self.graph.ready(dep, executor)]
             if waiting:
-                when_all_done(waiting, lambda: self._pool.submit(self._launch_or_fail, record))
+                when_all_done(waiting, lambda: self._launch_later(record))
                 return
         self._launch(record)
+
+    def _launch_later(self, record: TaskRecord) -> None:
+        if not self.cleanup_called:
+            self._pool.submit(self._launch_or_fail, record)
 
     def _launch_or_fail(self, record: TaskRecord) -> None:
         try:
@@ -194,6 +200,7 @@ class DataFlowKernel:
             self.memoizer.close()
         except Exception:
             logger.exception("Committing checkpoints at cleanup failed")
+        self.events.flush()  # while executors can still pass counts on to their schedulers
         self._shutdown_executors()
         for record in self.table.running():
             self.outcomes.fail(record, TaskCancelledAtCleanup(record["id"]))

@@ -62,7 +62,7 @@ class Outcomes:
         if not counted:
             record["fail_count"] += 1
             record["fail_history"] = [*record["fail_history"], repr(error)]
-        self._finish(record, state)
+        self._finish(record, state, error=repr(error))
         future = self.table.forget(record)
         logger.info("Task %s (%s) failed: %r", record["id"], record["func_name"], error)
         if future is not None:
@@ -71,13 +71,13 @@ class Outcomes:
             except concurrent.futures.InvalidStateError:
                 pass
 
-    def _finish(self, record: TaskRecord, state: States) -> None:
+    def _finish(self, record: TaskRecord, state: States, **info: Any) -> None:
         record["status"] = state
         record["time_returned"] = datetime.datetime.now()
         if record.get("_submitted"):
-            self.events.state_changed(record)
-        else:  # the scheduler never saw this task: its plugin learns of it from the kernel
-            self.events.state_changed(record, off_cluster=True)
+            self.events.state_changed(record, **info)
+        else:  # no scheduler saw this task: its plugin learns of it from the kernel
+            self.events.finished_off_cluster(record, **info)
 
     def fail_unless_dependencies_failed(self, record: TaskRecord, error: Callable[[], BaseException]) -> None:
         """Fail with ``DependencyError`` if a dependency failed, else with ``error()``."""
@@ -109,6 +109,7 @@ class Outcomes:
         self.fail(record, ExecutorLost(record["id"], record["executor"]))
 
     def submission_failed(self, future: AppFuture, error: Callable[[], BaseException]) -> None:
+        future.task_record.pop("_submitted", None)  # the scheduler never got it
         self.fail_unless_dependencies_failed(future.task_record, error)
 
     def task_event(self, future: AppFuture, event: dict) -> None:

@@ -25,6 +25,10 @@ class RetryPolicy:
         self.retries = retries
         self.handler = handler
 
+    def charge(self, error: BaseException, task_record: dict) -> bool:
+        """Count a failed try in ``task_record``; whether to try again (``charge_failed_try``)."""
+        return charge_failed_try(self, task_record, error)
+
     def __reduce__(self) -> tuple:
         return RetryPolicy, (self.retries, self.handler)
 

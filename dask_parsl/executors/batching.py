@@ -11,7 +11,7 @@ from typing import Callable
 from distributed import Client
 
 from ..dataflow.errors import SerializationError
-from ..internals import submit_graph, user_arguments
+from ..internals import DaskInternalsMissing, submit_graph, user_arguments
 from ..serialize import dumps
 from .completions import CompletionListener
 
@@ -113,6 +113,9 @@ class GraphBatcher:
                 except Exception as error:
                     pending.pop(key, None)
                     failure = error
+            if isinstance(failure, DaskInternalsMissing):  # not the call's fault: say what is
+                self._on_unsendable(app_future, functools.partial(_same, failure))
+                continue
             name = app_future.task_record["func_name"]
             self._on_unsendable(app_future, functools.partial(describe_unpicklable, name, task, failure))
 
@@ -122,6 +125,10 @@ def _submit(client: Client, batch: list) -> list:
     tasks = {key: task for key, task, _, _ in batch}
     resources = {key: needs for key, _, _, needs in batch if needs}
     return submit_graph(client, tasks, list(tasks), resources)
+
+
+def _same(error: BaseException) -> BaseException:
+    return error
 
 
 def describe_unpicklable(app_name: str, task, error: Exception) -> SerializationError:

@@ -28,8 +28,8 @@ class CompletionListener:
     """Calls ``listener.task_finished(app_future, succeeded)`` once per finished pending
     key, and ``listener.task_event(app_future, event)`` for each report about one.
 
-    Reports about keys that are no longer pending (a task's run times arrive with its
-    completion) go to ``on_runtime_events``, if given."""
+    Reports about a task reach the client before its completion (the scheduler and
+    the worker send them first, on the same streams), so they find it pending."""
 
     def __init__(self, client: Client, listener: TaskListener, topics: tuple = ()) -> None:
         self.pending: dict = {}

@@ -123,6 +123,7 @@ class DaskExecutor(Executor):
         self.client = self._connect()
         if settings.get("scheduler-plugin"):
             self._register_plugin()
+            send_to_scheduler(self.client, {"op": SUBSCRIBE_OP})  # this client's tries come back
         if self._owns_cluster and self._plan is not None and self._plan.batch_system is not None:
             self._start_jobs(config)
         self._listener = CompletionListener(self.client, listener, topics=(MEMO_TOPIC,))
@@ -161,14 +162,14 @@ class DaskExecutor(Executor):
             return
 
         def count_off_cluster(batch: list) -> None:
-            counts = Counter((event.app, event.state) for event in batch
-                             if event.info and event.info.get("off_cluster") and event.executor in labels)
-            if counts and self.client is not None:
+            counts = Counter((event.app, event.state) for event in batch if event.executor in labels)
+            if counts and self.client is not None and self.client.status == "running":
                 send_to_scheduler(self.client, {"op": KERNEL_EVENTS_OP, "counts": [
                     (app, state, amount) for (app, state), amount in counts.items()]})
 
-        events.subscribe(count_off_cluster, runtime=False)
-        events.add_runtime_source(lambda: send_to_scheduler(self.client, {"op": SUBSCRIBE_OP}))
+        events.subscribe_off_cluster(count_off_cluster)
+        runtime = {"op": SUBSCRIBE_OP, "runtime": True}
+        events.add_runtime_source(lambda: send_to_scheduler(self.client, runtime))
 
     def _register_plugin(self) -> None:
         try:

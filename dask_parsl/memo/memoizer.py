@@ -37,8 +37,10 @@ def check_checkpoint_mode(mode: Any) -> None:
 
 
 def period_seconds(period: str) -> float:
-    """Seconds in a ``checkpoint_period`` (``"HH:MM:SS"``)."""
+    """Seconds in a ``checkpoint_period`` (``"HH:MM:SS"``, as Parsl requires)."""
     try:
+        if str(period).count(":") != 2:
+            raise ValueError(period)
         return clock_seconds(period)
     except ValueError:
         raise ConfigurationError(f"checkpoint_period must be 'HH:MM:SS', not {period!r}") from None

@@ -4,12 +4,15 @@
 for a worker (``launched``), run (``running``), and have finished (``exec_done``,
 ``failed``, ``dep_fail``), plus failed tries (``retried``, ``worker_lost``). The
 kernel adds what only it knows: calls answered without a Dask task
-(``memo_done``), dependency failures decided before launch, join apps.
+(``memo_done``), dependency failures decided before launch, join apps. A result
+the scheduler has to compute again (its worker died) counts again.
 """
 from __future__ import annotations
 
 from collections import Counter
 
+#: the transitions that change a count start or finish in one of these states
+COUNTED_STATES = frozenset({"waiting", "queued", "no-worker", "processing", "memory", "erred"})
 #: scheduler states of a task waiting for, or running on, a worker -> Parsl's state name
 _IN_FLIGHT = {"waiting": "launched", "queued": "launched", "no-worker": "launched", "processing": "running"}
 
@@ -26,8 +29,9 @@ class AppCounters:
             counts = self.by_app[app] = Counter()
         counts[state] += amount
 
-    def transition(self, app: str, start: str, finish: str) -> None:
-        """A task of ``app`` moved from scheduler state ``start`` to ``finish``."""
+    def transition(self, app: str, start: str, finish: str, failed_itself: bool) -> None:
+        """A task of ``app`` moved from scheduler state ``start`` to ``finish``
+        (``failed_itself``: it erred, rather than a task it depends on)."""
         left = _IN_FLIGHT.get(start)
         if left is not None:
             self.count(app, left, -1)
@@ -37,7 +41,7 @@ class AppCounters:
         elif finish == "memory" and start == "processing":
             self.count(app, "exec_done")
         elif finish == "erred":
-            self.count(app, "failed" if start == "processing" else "dep_fail")
+            self.count(app, "failed" if failed_itself else "dep_fail")
 
     def snapshot(self) -> dict[str, dict[str, int]]:
         """A copy: app name -> state -> count (states never reached are left out)."""

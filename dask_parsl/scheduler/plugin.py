@@ -18,9 +18,11 @@ handlers are wrapped (``internals.before_task_erred``, ``before_worker_removed``
 It also fails app tasks that wait longer than ``unrunnable_timeout`` for
 resources that no connected worker offers.
 
-Every charged try is published on the ``dask-parsl-try`` event topic, which
-the client turns into ``fail_count``/``fail_cost``/``fail_history`` on the
-task record. Nothing here does I/O.
+Every charged try is sent to the kernel that owns the task (a message on its
+client's stream, ``scheduler.events``), which turns it into
+``fail_count``/``fail_cost``/``fail_history`` on the task record; kernels that
+ask also learn when and where each try ran. Per-app counts of tasks by state
+are kept as transitions happen.
 """
 from __future__ import annotations
 
@@ -47,7 +49,7 @@ from ..internals import (
     tasks_waiting_for_a_worker,
     unrunnable_since,
 )
-from .counters import AppCounters
+from .counters import COUNTED_STATES, AppCounters
 from .errors import JobSubmissionFailed, ResourcesUnavailable, WorkerLost
 from .events import EVENTS_OP, KERNEL_EVENTS_OP, SUBSCRIBE_OP, run_times
 
@@ -80,7 +82,8 @@ class WorkflowPlugin(SchedulerPlugin):
         #: app tasks per app name and state
         self.tasks = AppCounters()
         self._tries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._subscribers: set[str] = set()  # clients that want run times
+        self._kernels: set[str] = set()  # clients of dask_parsl kernels
+        self._subscribers: set[str] = set()  # those that also want run times
         before_task_erred(scheduler, self._task_erred)
         before_worker_removed(scheduler, self._worker_removed)
         scheduler.stream_handlers[SUBSCRIBE_OP] = self._subscribe
@@ -92,21 +95,27 @@ class WorkflowPlugin(SchedulerPlugin):
     # -- what the scheduler does ----------------------------------------------------------
     def transition(self, key: Any, start: str, finish: str, *args: Any, stimulus_id: str,
                    **kwargs: Any) -> None:
+        if finish not in COUNTED_STATES and start not in COUNTED_STATES:
+            return  # e.g. memory -> released -> forgotten
         ts = self.scheduler.tasks.get(key)
         call = _app_call_of(ts)
         if call is None:
             return
-        self.tasks.transition(call.name, start, finish)
+        failed_itself = start == "processing" or kwargs.get("cause") == key
+        self.tasks.transition(call.name, start, finish, failed_itself)
         if start == "processing" and finish == "memory" and self._subscribers:
             times = run_times(kwargs.get("startstops"))
             if times is not None:
                 self._send(ts, {"kind": "run", "key": key, "worker": kwargs.get("worker"),
                                 "start": times[0], "stop": times[1]}, self._subscribers)
 
-    def _subscribe(self, client: str = "", **_: Any) -> None:
-        self._subscribers.add(client)
+    def _subscribe(self, client: str = "", runtime: bool = False, **_: Any) -> None:
+        self._kernels.add(client)
+        if runtime:
+            self._subscribers.add(client)
 
     def remove_client(self, scheduler: Scheduler, client: str) -> None:
+        self._kernels.discard(client)
         self._subscribers.discard(client)
 
     def _kernel_events(self, counts: list, **_: Any) -> None:
@@ -181,15 +190,15 @@ class WorkflowPlugin(SchedulerPlugin):
                      "cost": record["fail_cost"] - cost_before, "worker": worker}
             if times is not None:
                 event["start"], event["stop"] = times
-            self._send(ts, event)
+            self._send(ts, event, self._kernels)
         return retry
 
-    def _send(self, ts: Any, event: dict, only: set | None = None) -> None:
-        """Send ``event`` to the clients holding ``ts`` (those in ``only``, if given)."""
+    def _send(self, ts: Any, event: dict, clients: set) -> None:
+        """Send ``event`` to those of ``clients`` that hold ``ts``."""
         comms = self.scheduler.client_comms
         for client in ts.who_wants or ():
             name = client.client_key
-            if (only is None or name in only) and name in comms:
+            if name in clients and name in comms:
                 comms[name].send({"op": EVENTS_OP, "events": [event]})
 
 

@@ -45,6 +45,8 @@ class DataManager:
 
     def needs_staging(self, executor: str, args: tuple, kwargs: dict) -> bool:
         """Whether a call has files any provider could act on (cheap; the common case is no)."""
+        if not _has_files(args, kwargs):
+            return False
         values = call_values(args, kwargs, lists=("inputs", "outputs"), skip=("stdout", "stderr"))
         files = [value for value in values if isinstance(value, _FILE_TYPES)]
         if not files:
@@ -114,6 +116,21 @@ class DataManager:
 
 
 _FILE_TYPES = (File, DataFuture)
+
+
+def _has_files(args: tuple, kwargs: dict) -> bool:
+    # plain loops: this runs for every app call, and allocates nothing
+    for value in args:
+        if isinstance(value, _FILE_TYPES):
+            return True
+    for name, value in kwargs.items():
+        if isinstance(value, _FILE_TYPES):
+            return True
+        if (name == "inputs" or name == "outputs") and isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, _FILE_TYPES):
+                    return True
+    return False
 
 
 def _file_of(value: File | DataFuture) -> File:
