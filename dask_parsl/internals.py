@@ -100,9 +100,10 @@ def _task_spec(name: str) -> Any:
 
 
 # -- task graphs (dask 2026.8.0) ------------------------------------------------------
-def make_task(key: str, func: Callable, /, *args: Any, **kwargs: Any) -> Any:
-    """A graph node calling ``func(*args, **kwargs)`` (``dask._task_spec.Task``; tested on dask 2026.8.0)."""
-    return _task_spec("Task")(key, func, *args, **kwargs)
+def task_type() -> type:
+    """The class of graph nodes that call a function: ``Task(key, func, *args, **kwargs)``
+    (``dask._task_spec.Task``; tested on dask 2026.8.0)."""
+    return _task_spec("Task")
 
 
 def task_ref(key: Any) -> Any:
@@ -121,7 +122,7 @@ def graph_value(value: Any) -> Any:
 
 
 def user_arguments(task: Any, skip: int) -> tuple[tuple, dict]:
-    """The positional (minus the first ``skip``) and keyword arguments of a ``make_task`` node."""
+    """The positional (minus the first ``skip``) and keyword arguments of a ``task_type()`` node."""
     return task.args[skip:], task.kwargs
 
 

@@ -116,7 +116,9 @@ def map_call_values(args: tuple, kwargs: dict, change: Callable[[Any], Any],
 def gather_dependencies(resolver: DependencyResolver, args: tuple, kwargs: dict) -> list:
     """All dependencies of a call, in argument order, each listed once."""
     gather = resolver.traverse_to_gather
-    found = [dep for value in call_values(args, kwargs) for dep in gather(value)]
+    found: list = []
+    for value in call_values(args, kwargs):
+        found += gather(value)
     if len(found) > 1:
         found = list({id(dep): dep for dep in found}.values())
     return found

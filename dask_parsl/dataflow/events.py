@@ -43,7 +43,8 @@ class EventStream:
 
     def __init__(self, interval: float = 0.1) -> None:
         self.interval = interval
-        self._subscribers: list[Subscriber] = []
+        #: who gets all events (read it to skip building an event nobody wants)
+        self.subscribers: list[Subscriber] = []
         self._pending: collections.deque[TaskEvent] = collections.deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -60,7 +61,7 @@ class EventStream:
         report when and where each try runs (a message per task, from then until
         the kernel is cleaned up)."""
         with self._lock:
-            self._subscribers = [*self._subscribers, subscriber]
+            self.subscribers = [*self.subscribers, subscriber]
             self._start_thread()
             sources = [] if self._runtime_wanted or not runtime else self._runtime_sources
             self._runtime_wanted = self._runtime_wanted or runtime
@@ -69,7 +70,7 @@ class EventStream:
 
         def unsubscribe() -> None:
             with self._lock:
-                self._subscribers = [s for s in self._subscribers if s is not subscriber]
+                self.subscribers = [s for s in self.subscribers if s is not subscriber]
 
         return unsubscribe
 
@@ -96,16 +97,16 @@ class EventStream:
 
     def state_changed(self, record: dict, **info: Any) -> None:
         """Publish ``record``'s current state."""
-        if self._subscribers:  # deque.append is atomic: no lock
+        if self.subscribers:  # deque.append is atomic: no lock
             self._pending.append(TaskEvent(record["id"], record["func_name"], record["status"].name,
                                            time.time(), record["try_id"], record["executor"], info or None))
 
     def finished_off_cluster(self, record: dict, **info: Any) -> None:
         """Publish the final state of a task that no scheduler saw."""
-        if self._subscribers or self._off_cluster_subscribers:
+        if self.subscribers or self._off_cluster_subscribers:
             event = TaskEvent(record["id"], record["func_name"], record["status"].name, time.time(),
                               record["try_id"], record["executor"], info or None)
-            if self._subscribers:
+            if self.subscribers:
                 self._pending.append(event)
             if self._off_cluster_subscribers:
                 self._off_cluster.append(event)
@@ -114,7 +115,7 @@ class EventStream:
         """Publish a failed try that ``WorkflowPlugin`` charged: when and where it ran and,
         if it is retried, ``fail_retryable`` (the last try's ``failed`` comes as the task
         fails)."""
-        if self._subscribers:
+        if self.subscribers:
             try_id = record["try_id"] - (1 if report["retry"] else 0)
             if "start" in report:
                 self._ran(record, report, try_id)
@@ -125,7 +126,7 @@ class EventStream:
 
     def ran(self, record: dict, report: dict) -> None:
         """Publish when and where a try ran (``running``, then ``running_ended``)."""
-        if self._subscribers:
+        if self.subscribers:
             self._ran(record, report, record["try_id"])
 
     def _ran(self, record: dict, report: dict, try_id: int) -> None:
@@ -136,7 +137,7 @@ class EventStream:
 
     def flush(self) -> None:
         """Deliver what is pending now, in this thread."""
-        _deliver(self._pending, self._subscribers)
+        _deliver(self._pending, self.subscribers)
         _deliver(self._off_cluster, self._off_cluster_subscribers)
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ import distributed
 from dask import is_dask_collection
 
 from ..apps.call import AppCall, file_after
-from ..internals import graph_value, make_task, task_ref
+from ..internals import graph_value, task_ref, task_type
 from ..memo.cached_call import CachedAppCall
 from .dependencies import DependencyResolver, replace_dependencies
 from .events import EventStream
@@ -54,6 +54,7 @@ class GraphBuilder:
         self.events = events
         self.key_token = uuid.uuid4().hex[:8]
         self.memo: MemoLauncher | None = None  # set by the kernel
+        self._task = task_type()
         self._calls: dict[tuple, AppCall] = {}
 
     def task_key(self, record: dict) -> str:
@@ -102,19 +103,20 @@ class GraphBuilder:
         call = self._app_call(app, plan is not None, record.get("_worker_function"))
         if plan is None:
             key = self.task_key(record)
-            task = make_task(key, call, *args, **kwargs)
+            task = self._task(key, call, *args, **kwargs)
         else:
             key = plan.key
             dep_values = [] if plan.hashsum else [
                 None if token is not None else self.graph_value(dep, executor, computed)
                 for token, dep in zip(plan.dep_tokens, memo_deps, strict=True)]
-            task = make_task(key, call, plan, graph_value(dep_values), *args, **kwargs)
+            task = self._task(key, call, plan, graph_value(dep_values), *args, **kwargs)
         resources = task_resources(record["resource_specification"], executor.declared_resources)
         future = record["app_fu"]
         future._executor = executor
         record["status"] = States.launched
         record["_submitted"] = True
-        self.events.state_changed(record)
+        if self.events.subscribers:
+            self.events.state_changed(record)
         executor.submit(key, task, future, resources)
         future._key = key  # only now may later calls reference it in their graphs
 
@@ -131,7 +133,7 @@ class GraphBuilder:
         if isinstance(dep, DataFuture):
             parent = dep.parent
             if not dep.done() and parent._key is not None and parent._executor is executor:
-                return make_task(f"file-{uuid.uuid4().hex}", file_after, dep.file_obj, task_ref(parent._key))
+                return self._task(f"file-{uuid.uuid4().hex}", file_after, dep.file_obj, task_ref(parent._key))
             return dep.file_obj
         if isinstance(dep, distributed.Future) and executor.same_scheduler(dep):
             return task_ref(dep.key)

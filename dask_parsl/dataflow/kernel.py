@@ -111,7 +111,8 @@ class DataFlowKernel:
         future = record["app_fu"]
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("Task %s submitted for app %s", record["id"], app.__name__)
-        self.events.state_changed(record)
+        if self.events.subscribers:
+            self.events.state_changed(record)
         try:
             outputs = kwargs.get("outputs")
             if outputs:

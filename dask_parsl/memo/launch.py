@@ -9,7 +9,7 @@ from ..dataflow.errors import BadCheckpoint
 from ..dataflow.futures import ON_WORKER, AppFuture
 from ..dataflow.states import States
 from ..dataflow.waiting import when_all_done
-from ..internals import make_task
+from ..internals import task_type
 from .memoizer import BasicMemoizer
 from .store import Entry, read_entry, read_payload
 
@@ -84,7 +84,7 @@ class MemoLauncher:
             except (OSError, BadCheckpoint) as error:
                 return recomputed(self._recompute(future, error))
             future._entry_verified = True
-        return make_task(f"load_checkpoint-{uuid.uuid4().hex}", read_entry, future._entry)
+        return task_type()(f"load_checkpoint-{uuid.uuid4().hex}", read_entry, future._entry)
 
     def read_entry(self, future: AppFuture) -> Any:
         """The value of a checkpointed result, computed again if its entry is damaged."""
