@@ -17,6 +17,7 @@ import collections
 import logging
 import threading
 import time
+from collections import Counter
 from typing import Any, Callable, NamedTuple
 
 logger = logging.getLogger(__name__)
@@ -52,8 +53,8 @@ class EventStream:
         self._thread: threading.Thread | None = None
         self._runtime_sources: list[Callable[[], None]] = []
         self._runtime_wanted = False
-        self._off_cluster_subscribers: list[Subscriber] = []
-        self._off_cluster: collections.deque[TaskEvent] = collections.deque()
+        self._off_cluster_subscribers: list[Callable[[Counter], None]] = []
+        self._off_cluster = Counter()  # (executor, app, state) -> how many
 
     def subscribe(self, subscriber: Subscriber, runtime: bool = True) -> Callable[[], None]:
         """Call ``subscriber(events)`` with each batch from now on; returns the
@@ -74,9 +75,10 @@ class EventStream:
 
         return unsubscribe
 
-    def subscribe_off_cluster(self, subscriber: Subscriber) -> None:
-        """Call ``subscriber(events)`` with the final state of each task no scheduler saw
-        (answered from the cache on the client, failed before launch, joins)."""
+    def subscribe_off_cluster(self, subscriber: Callable[[Counter], None]) -> None:
+        """Call ``subscriber(counts)`` with how many tasks no scheduler saw (answered from
+        the cache on the client, failed before launch, joins) finished, by
+        ``(executor, app, state)``."""
         with self._lock:
             self._off_cluster_subscribers = [*self._off_cluster_subscribers, subscriber]
             self._start_thread()
@@ -103,13 +105,11 @@ class EventStream:
 
     def finished_off_cluster(self, record: dict, **info: Any) -> None:
         """Publish the final state of a task that no scheduler saw."""
-        if self.subscribers or self._off_cluster_subscribers:
-            event = TaskEvent(record["id"], record["func_name"], record["status"].name, time.time(),
-                              record["try_id"], record["executor"], info or None)
-            if self.subscribers:
-                self._pending.append(event)
-            if self._off_cluster_subscribers:
-                self._off_cluster.append(event)
+        if self.subscribers:
+            self.state_changed(record, **info)
+        if self._off_cluster_subscribers:
+            with self._lock:
+                self._off_cluster[record["executor"], record["func_name"], record["status"].name] += 1
 
     def try_failed(self, record: dict, report: dict) -> None:
         """Publish a failed try that ``WorkflowPlugin`` charged: when and where it ran and,
@@ -138,7 +138,10 @@ class EventStream:
     def flush(self) -> None:
         """Deliver what is pending now, in this thread."""
         _deliver(self._pending, self.subscribers)
-        _deliver(self._off_cluster, self._off_cluster_subscribers)
+        if self._off_cluster:
+            with self._lock:
+                counts, self._off_cluster = self._off_cluster, Counter()
+            _call_each(self._off_cluster_subscribers, counts)
 
     def close(self) -> None:
         """Deliver what is pending and stop."""
@@ -156,10 +159,13 @@ class EventStream:
 
 def _deliver(pending: collections.deque, subscribers: list[Subscriber]) -> None:
     batch = [pending.popleft() for _ in range(len(pending))]
-    if not batch:
-        return
+    if batch:
+        _call_each(subscribers, batch)
+
+
+def _call_each(subscribers: list[Callable], argument: Any) -> None:
     for subscriber in subscribers:
         try:
-            subscriber(batch)
+            subscriber(argument)
         except Exception:
             logger.exception("Task event subscriber %r failed", subscriber)

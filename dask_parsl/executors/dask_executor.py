@@ -161,11 +161,10 @@ class DaskExecutor(Executor):
         if not self._plugin_registered:
             return
 
-        def count_off_cluster(batch: list) -> None:
-            counts = Counter((event.app, event.state) for event in batch if event.executor in labels)
-            if counts and self.client is not None and self.client.status == "running":
-                send_to_scheduler(self.client, {"op": KERNEL_EVENTS_OP, "counts": [
-                    (app, state, amount) for (app, state), amount in counts.items()]})
+        def count_off_cluster(counts: Counter) -> None:
+            ours = [(app, state, amount) for (label, app, state), amount in counts.items() if label in labels]
+            if ours and self.client is not None and self.client.status == "running":
+                send_to_scheduler(self.client, {"op": KERNEL_EVENTS_OP, "counts": ours})
 
         events.subscribe_off_cluster(count_off_cluster)
         runtime = {"op": SUBSCRIBE_OP, "runtime": True}
