@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-#: the transitions that change a count start or finish in one of these states
-COUNTED_STATES = frozenset({"waiting", "queued", "no-worker", "processing", "memory", "erred"})
 #: scheduler states of a task waiting for, or running on, a worker -> Parsl's state name
 _IN_FLIGHT = {"waiting": "launched", "queued": "launched", "no-worker": "launched", "processing": "running"}
+
+
+def changes_counts(start: str, finish: str) -> bool:
+    """Whether a transition from ``start`` to ``finish`` changes any count."""
+    return start in _IN_FLIGHT or finish in _IN_FLIGHT or finish == "erred"
 
 
 class AppCounters:

@@ -49,7 +49,7 @@ from ..internals import (
     tasks_waiting_for_a_worker,
     unrunnable_since,
 )
-from .counters import COUNTED_STATES, AppCounters
+from .counters import AppCounters, changes_counts
 from .errors import JobSubmissionFailed, ResourcesUnavailable, WorkerLost
 from .events import EVENTS_OP, KERNEL_EVENTS_OP, SUBSCRIBE_OP, run_times
 
@@ -95,7 +95,7 @@ class WorkflowPlugin(SchedulerPlugin):
     # -- what the scheduler does ----------------------------------------------------------
     def transition(self, key: Any, start: str, finish: str, *args: Any, stimulus_id: str,
                    **kwargs: Any) -> None:
-        if finish not in COUNTED_STATES and start not in COUNTED_STATES:
+        if not changes_counts(start, finish):
             return  # e.g. memory -> released -> forgotten
         ts = self.scheduler.tasks.get(key)
         call = _app_call_of(ts)
