@@ -326,6 +326,36 @@ def replace_result(future: LightFuture, value: Any) -> None:
     future._result = value
 
 
+#: the name distributed's Nanny gives the worker processes it starts (tested on 2026.8.0)
+_DASK_WORKER_PROCESS = "Dask Worker process (from Nanny)"
+
+
+def start_dask_workers_without_main() -> None:
+    """Start the worker processes of Dask nannies in this process without running the
+    ``__main__`` script again, as multiprocessing's spawn otherwise does (a script with
+    no ``if __name__ == "__main__":`` guard would start its workflow in every worker).
+
+    Workers never need it: distributed pickles what ``__main__`` defines by value.
+    Wraps ``multiprocessing.spawn.get_preparation_data`` for processes of that name only
+    (tested on CPython 3.10 to 3.13 and distributed 2026.8.0). Idempotent.
+    """
+    import multiprocessing.spawn as spawn
+
+    original = spawn.get_preparation_data
+    if getattr(original, "skips_main_for_dask_workers", False):
+        return
+
+    def get_preparation_data(name: str) -> dict:
+        data = original(name)
+        if name == _DASK_WORKER_PROCESS:
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+
+    get_preparation_data.skips_main_for_dask_workers = True
+    spawn.get_preparation_data = get_preparation_data
+
+
 def raise_in_thread(thread_id: int, exception_class: type) -> None:
     """Raise ``exception_class`` in thread ``thread_id`` between two bytecodes
     (``PyThreadState_SetAsyncExc``; tested on CPython 3.10 to 3.13)."""

@@ -12,7 +12,7 @@ from distributed import Client, LocalCluster
 
 from .. import settings
 from ..errors import ConfigurationError
-from ..internals import send_to_scheduler
+from ..internals import send_to_scheduler, start_dask_workers_without_main
 from ..memo.cached_call import MEMO_TOPIC
 from ..scheduler.events import KERNEL_EVENTS_OP, SUBSCRIBE_OP
 from ..scheduler.plugin import WorkflowPlugin
@@ -102,6 +102,7 @@ class DaskExecutor(Executor):
         if self._plan is not None:
             kwargs.update(self._plan.options)
         kwargs.setdefault("dashboard_address", settings.get("local-cluster.dashboard-address"))
+        start_dask_workers_without_main()  # Parsl scripts often have no main guard
         saturation = settings.get("local-cluster.worker-saturation")
         with dask.config.set({"distributed.scheduler.worker-saturation": float(saturation)}):
             return LocalCluster(**kwargs)
