@@ -85,3 +85,42 @@ def python_blocks(text):
 def test_the_first_example_of_a_page_runs_as_a_saved_script(tmp_path, page, expected):
     first = python_blocks((REPO / page).read_text())[0]
     assert run_script(tmp_path, first) == expected
+
+
+FAILING = textwrap.dedent('''
+    import dask_parsl as parsl
+    from dask_parsl import python_app
+
+    @python_app
+    def fails():
+        raise ValueError("an app failure")
+
+    def plain_dask_work():
+        raise KeyError("a failure of plain Dask work")
+
+    with parsl.load() as dfk:
+        try:
+            fails().result()
+        except ValueError as error:
+            print("app raised:", error)
+        client = next(iter(dfk.executors.values())).client
+        try:
+            client.submit(plain_dask_work).result()
+        except KeyError as error:
+            print("dask raised:", error)
+        print(dfk.run_dir)
+''')
+
+
+def test_a_failed_app_is_logged_in_the_run_directory_not_on_the_terminal(tmp_path):
+    script = tmp_path / "failing.py"
+    script.write_text(FAILING)
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    app_line, dask_line, run_dir = done.stdout.splitlines()
+    assert app_line == "app raised: an app failure"
+    assert "an app failure" not in done.stderr
+    assert done.stderr.count("Compute Failed") == 1 and "a failure of plain Dask work" in done.stderr
+    logs = "".join(path.read_text() for path in (tmp_path / run_dir / "worker_logs").iterdir())
+    assert "Compute Failed" in logs and "an app failure" in logs

@@ -16,6 +16,7 @@ from ..internals import send_to_scheduler, start_dask_workers_without_main
 from ..memo.cached_call import MEMO_TOPIC
 from ..scheduler.events import KERNEL_EVENTS_OP, SUBSCRIBE_OP
 from ..scheduler.plugin import WorkflowPlugin
+from ..scheduler.task_logs import WorkerTaskLogs
 from .base import Executor, TaskListener
 from .batch import ClusterPlan, make_batch_cluster, start_jobs
 from .batching import GraphBatcher
@@ -175,6 +176,7 @@ class DaskExecutor(Executor):
         try:
             timeout = parse_timedelta(settings.get("unrunnable-timeout"))
             self.client.register_plugin(WorkflowPlugin(unrunnable_timeout=timeout))
+            self.client.register_plugin(WorkerTaskLogs(self.run_dir))
             self._plugin_registered = True
         except Exception as error:
             address = self.client.scheduler.address

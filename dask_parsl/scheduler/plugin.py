@@ -52,6 +52,7 @@ from ..internals import (
 from .counters import AppCounters, changes_counts
 from .errors import JobSubmissionFailed, ResourcesUnavailable, WorkerLost
 from .events import EVENTS_OP, KERNEL_EVENTS_OP, SUBSCRIBE_OP, run_times
+from .task_logs import is_app_task, quiet_app_tasks
 
 if TYPE_CHECKING:
     from distributed import Scheduler
@@ -88,9 +89,11 @@ class WorkflowPlugin(SchedulerPlugin):
         before_worker_removed(scheduler, self._worker_removed)
         scheduler.stream_handlers[SUBSCRIBE_OP] = self._subscribe
         scheduler.stream_handlers[KERNEL_EVENTS_OP] = self._kernel_events
+        self._stop_quieting = quiet_app_tasks("distributed.scheduler", scheduler.tasks.get)
 
     async def close(self) -> None:
         self._unrunnable_check.stop()
+        self._stop_quieting()
 
     # -- what the scheduler does ----------------------------------------------------------
     def transition(self, key: Any, start: str, finish: str, *args: Any, stimulus_id: str,
@@ -214,8 +217,7 @@ def fail_tasks_waiting_for_workers(scheduler: Any, batch_message: str) -> int:
 
 
 def _app_call_of(ts: Any) -> AppCall | None:
-    func = getattr(getattr(ts, "run_spec", None), "func", None)
-    return func if isinstance(func, AppCall) else None
+    return ts.run_spec.func if is_app_task(ts) else None
 
 
 def _task_id(key: Any) -> Any:
