@@ -152,9 +152,8 @@ def submit_graph(client: Client, tasks: dict, keys: list, resources: dict) -> li
     ``resources`` maps keys to Dask resource restrictions. Uses
     ``Client._graph_to_futures`` and ``dask._expr.LLGExpr`` (tested on 2026.8.0).
     """
-    if _LowLevelGraph is None:
-        _dask_module("dask._expr")
-        _require(None, "LLGExpr", "dask._expr", "dask")
+    if _LowLevelGraph is None:  # raises, naming what is missing
+        _require(_dask_module("dask._expr"), "LLGExpr", "dask._expr", "dask")
     token = uuid.uuid4().hex
     if resources:
         graph = _TasksWithResources(tasks, {"resources": resources}, _determ_token=token)

@@ -41,4 +41,4 @@ def bash_app(
     The future's result is ``0``; a non-zero exit raises ``BashExitFailure``.
     """
     return make_decorator(BashApp, function, data_flow_kernel=data_flow_kernel, cache=cache,
-                      executors=executors, ignore_for_cache=ignore_for_cache, retries=retries)
+                          executors=executors, ignore_for_cache=ignore_for_cache, retries=retries)

@@ -29,4 +29,4 @@ def join_app(
 ) -> Any:
     """Make a function a join app, whose body runs on the client and returns futures."""
     return make_decorator(JoinApp, function, data_flow_kernel=data_flow_kernel, cache=cache,
-                      ignore_for_cache=ignore_for_cache, retries=retries)
+                          ignore_for_cache=ignore_for_cache, retries=retries)

@@ -39,4 +39,4 @@ def python_app(
     ``retries`` (a dask_parsl extension) overrides ``Config(retries=...)`` for this app.
     """
     return make_decorator(PythonApp, function, data_flow_kernel=data_flow_kernel, cache=cache,
-                      executors=executors, ignore_for_cache=ignore_for_cache, retries=retries)
+                          executors=executors, ignore_for_cache=ignore_for_cache, retries=retries)
