@@ -35,8 +35,15 @@ from .dataflow.errors import (
 from .dataflow.kernel import DataFlowKernel
 from .dataflow.loader import DataFlowKernelLoader, clear, dfk, load, wait_for_current_tasks
 from .dataflow.retries import RetryPolicy
-from .errors import ConfigurationError, NoDataFlowKernelError, ParslError
+from .errors import (
+    ConfigurationError,
+    NoDataFlowKernelError,
+    ParslError,
+    ParslNameNotProvided,
+    ParslOptionIgnored,
+)
 from .executors import DaskExecutor, HighThroughputExecutor, ThreadPoolExecutor
+from .logs import set_file_logger, set_stream_logger
 from .memo import BasicMemoizer, get_all_checkpoints, get_last_checkpoint
 from .scheduler import WorkflowPlugin
 from .scheduler.errors import JobSubmissionFailed, ResourcesUnavailable, WalltimeReached, WorkerLost
@@ -58,6 +65,8 @@ __all__ = [
     "AUTO_LOGNAME", "BashApp", "JoinApp", "PythonApp", "bash_app", "join_app", "python_app",
     # the kernel and its lifecycle
     "Config", "DataFlowKernel", "DataFlowKernelLoader", "clear", "dfk", "load", "wait_for_current_tasks",
+    # logging, as Parsl's
+    "set_file_logger", "set_stream_logger",
     # futures, dependencies, states, retries
     "AppFuture", "DEEP_DEPENDENCY_RESOLVER", "DataFuture", "DependencyResolver", "RetryPolicy",
     "SHALLOW_DEPENDENCY_RESOLVER", "States",
@@ -72,6 +81,6 @@ __all__ = [
     "AppBadFormatting", "AppException", "AppTimeout", "BadCheckpoint", "BadStdStreamFile",
     "BashAppNoReturn", "BashExitFailure", "ConfigurationError", "DataFlowException", "DependencyError",
     "ExecutorLost", "JobSubmissionFailed", "JoinError", "MissingOutputs", "NoDataFlowKernelError",
-    "ParslError", "ResourcesUnavailable", "SerializationError", "TaskCancelledAtCleanup",
-    "WalltimeReached", "WorkerLost",
+    "ParslError", "ParslNameNotProvided", "ParslOptionIgnored", "ResourcesUnavailable", "SerializationError",
+    "TaskCancelledAtCleanup", "WalltimeReached", "WorkerLost",
 ]

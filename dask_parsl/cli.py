@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import runpy
 import sys
 
 
@@ -16,12 +18,33 @@ def main(argv: list[str] | None = None) -> int:
     checkpoints.add_argument("action", choices=["list", "verify", "clear"])
     checkpoints.add_argument("run_dir", help="a run root (runinfo), one run (runinfo/003) "
                              "or a checkpoint directory")
+    run = commands.add_parser(
+        "run", help="run an unmodified Parsl script, its parsl imports answered by dask_parsl")
+    run.add_argument("script", help="the script, run as __main__ (as python script.py would)")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="the script's own arguments")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import run_demo
 
         return run_demo(args.tasks, args.run_dir)
+    if args.command == "run":
+        return run_parsl_script(args.script, args.args)
     return checkpoints_command(args.action, args.run_dir)
+
+
+def run_parsl_script(script: str, args: list[str]) -> int:
+    """Run ``script`` as ``python script args...`` would, with ``import parsl`` and Parsl's
+    module paths answered by dask_parsl (``dask_parsl.parsl_aliases``)."""
+    from .parsl_aliases import install
+
+    if not os.path.isfile(script):
+        print(f"dask-parsl run: no such script: {script}", file=sys.stderr)
+        return 2
+    install()
+    sys.argv = [script, *args]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+    runpy.run_path(script, run_name="__main__")
+    return 0
 
 
 def checkpoints_command(action: str, run_dir: str) -> int:

@@ -5,12 +5,18 @@ from typing import Any, Callable, Iterable, Sequence
 
 from .dataflow.dependencies import DependencyResolver
 from .dataflow.retries import check_retries
-from .errors import ConfigurationError
+from .errors import ConfigurationError, warn_ignored
 from .executors.base import Executor
 from .executors.dask_executor import DaskExecutor
 from .memo.memoizer import check_checkpoint_mode
 
 EXIT_MODES = ("cleanup", "skip", "wait")
+#: Config keywords without a Dask meaning (given a value, they are warned about) -> why
+IGNORED = {
+    "usage_tracking": "dask_parsl sends no usage data",
+    "project_name": "it only labels Parsl's usage data",
+    "monitoring": "dask_parsl writes no Parsl monitoring database yet; the Dask dashboard shows the tasks",
+}
 
 
 class Config:
@@ -19,6 +25,10 @@ class Config:
     ``executors`` defaults to one ``DaskExecutor`` running an embedded
     ``LocalCluster``. Parsl's older keywords ``app_cache``, ``checkpoint_mode``,
     ``checkpoint_files`` and ``checkpoint_period`` are accepted.
+    ``strategy_period`` is how often (seconds) batch executors adapt their
+    job count. ``usage_tracking``, ``project_name`` and ``monitoring`` are
+    accepted without effect: given, they are named in one
+    ``dask_parsl.errors.ParslOptionIgnored`` warning.
     """
 
     def __init__(
@@ -64,6 +74,11 @@ class Config:
         check_retries(retries)
         if internal_tasks_max_threads < 1:
             raise ConfigurationError("internal_tasks_max_threads must be at least 1")
+        if not isinstance(strategy_period, (int, float)) or strategy_period <= 0:
+            raise ConfigurationError(f"strategy_period must be a positive number of seconds, "
+                                     f"not {strategy_period!r}")
+        given = {"usage_tracking": usage_tracking, "project_name": project_name, "monitoring": monitoring}
+        warn_ignored("Config", {name: why for name, why in IGNORED.items() if given[name]})
         self.memoizer = memoizer
         self.dependency_resolver = dependency_resolver
         self.exit_mode = exit_mode

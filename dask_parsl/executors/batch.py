@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import shutil
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,28 @@ class ClusterPlan:
     jobs: int = 1
     minimum_jobs: int = 0
     maximum_jobs: int | None = None
+    #: dask.config values in force while the cluster is built: its scheduler reads
+    #: them then, and so do the nannies of a LocalCluster
+    build_config: dict = field(default_factory=dict)
+    #: (first, last): the scheduler listens on a free port of this range
+    scheduler_ports: tuple[int, int] | None = None
+    #: worker plugins registered on the cluster's workers before any task runs
+    worker_plugins: list = field(default_factory=list)
+    #: where workers log app task records (None: ``run_dir/NNN/worker_logs``)
+    log_directory: str | None = None
+
+
+def free_port(first: int, last: int) -> int:
+    """A port of ``first``..``last`` that nothing listens on now (the scheduler takes one
+    port, not a range)."""
+    for port in range(first, last + 1):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("", port))
+            except OSError:
+                continue
+            return port
+    raise ConfigurationError(f"no free port between {first} and {last} for the scheduler")
 
 
 def cluster_class(name: str) -> type:
@@ -71,19 +94,22 @@ def make_batch_cluster(name: str, **options: Any) -> Any:
 
 
 def start_jobs(cluster: Any, jobs: int = 0, minimum_jobs: int | None = None,
-               maximum_jobs: int | None = None, idle_seconds: float | None = None) -> None:
+               maximum_jobs: int | None = None, idle_seconds: float | None = None,
+               interval: float | None = None) -> None:
     """Submit the first ``jobs`` (waiting for the batch system to accept them, so a
     rejected submission fails here with its own error text), then adapt between
-    ``minimum_jobs`` and ``maximum_jobs`` if given. A submission that adaptive
+    ``minimum_jobs`` and ``maximum_jobs`` if given, every ``interval`` seconds
+    (default 1), releasing jobs idle for ``idle_seconds``. A submission that adaptive
     scaling makes later and the batch system rejects fails the app tasks waiting
     for its workers with ``JobSubmissionFailed``."""
     if jobs:
         _submit_and_wait(cluster, jobs)
     if maximum_jobs is not None:
-        adapt_options: dict[str, Any] = {"minimum_jobs": minimum_jobs or 0, "maximum_jobs": maximum_jobs}
+        interval = interval or 1.0
+        adapt_options: dict[str, Any] = {"minimum_jobs": minimum_jobs or 0, "maximum_jobs": maximum_jobs,
+                                         "interval": f"{interval}s"}
         if idle_seconds is not None:
-            adapt_options["wait_count"] = max(1, round(idle_seconds))
-            adapt_options["interval"] = "1s"
+            adapt_options["wait_count"] = max(1, round(idle_seconds / interval))
         cluster.adapt(Adaptive=_ReportingAdaptive, **adapt_options)
 
 

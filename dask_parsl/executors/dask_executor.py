@@ -10,15 +10,15 @@ import dask.config
 from dask.utils import parse_timedelta
 from distributed import Client, LocalCluster
 
-from .. import settings
-from ..errors import ConfigurationError
+from .. import parsl_aliases, settings
+from ..errors import ConfigurationError, warn_ignored
 from ..internals import send_to_scheduler, start_dask_workers_without_main
 from ..memo.cached_call import MEMO_TOPIC
 from ..scheduler.events import KERNEL_EVENTS_OP, SUBSCRIBE_OP
 from ..scheduler.plugin import WorkflowPlugin
 from ..scheduler.task_logs import WorkerTaskLogs
 from .base import Executor, TaskListener
-from .batch import ClusterPlan, make_batch_cluster, start_jobs
+from .batch import ClusterPlan, free_port, make_batch_cluster, start_jobs
 from .batching import GraphBatcher
 from .completions import CompletionListener
 from .job_renewal import renew_jobs_before_walltime
@@ -91,21 +91,30 @@ class DaskExecutor(Executor):
 
     # -- lifecycle -------------------------------------------------------
     def _make_cluster(self) -> Any:
-        if self._plan is not None and self._plan.batch_system is not None:
-            options = {"scheduler_options": {"dashboard_address": ":0"}, **self._plan.options}
+        plan = self._plan or ClusterPlan(None)
+        port = free_port(*plan.scheduler_ports) if plan.scheduler_ports else None
+        if plan.batch_system is not None:
+            options = dict(plan.options)
+            options["scheduler_options"] = {"dashboard_address": ":0", **options.get("scheduler_options", {}),
+                                            **({"port": port} if port else {})}
             resources = options.pop("resources", None)
             if resources:  # what each worker offers to parsl_resource_specification
                 declared = ",".join(f"{name}={amount}" for name, amount in resources.items())
                 extra = options.get("worker_extra_args", [])
                 options["worker_extra_args"] = [*extra, "--resources", declared]
-            return make_batch_cluster(self._plan.batch_system, **options)
-        kwargs = dict(self._local_kwargs)
-        if self._plan is not None:
-            kwargs.update(self._plan.options)
+            shared = dask.config.get(f"jobqueue.{plan.batch_system}.shared-temp-directory", None)
+            if options.get("security") and shared is None:  # where workers read the TLS files from
+                options.setdefault("shared_temp_directory", self.run_dir)
+            with dask.config.set(plan.build_config):
+                return make_batch_cluster(plan.batch_system, **options)
+        kwargs = {**self._local_kwargs, **plan.options}
         kwargs.setdefault("dashboard_address", settings.get("local-cluster.dashboard-address"))
+        if port:
+            kwargs["scheduler_port"] = port
         start_dask_workers_without_main()  # Parsl scripts often have no main guard
         saturation = settings.get("local-cluster.worker-saturation")
-        with dask.config.set({"distributed.scheduler.worker-saturation": float(saturation)}):
+        with dask.config.set({"distributed.scheduler.worker-saturation": float(saturation),
+                              **plan.build_config}):
             return LocalCluster(**kwargs)
 
     def _connect(self) -> Client:
@@ -123,6 +132,10 @@ class DaskExecutor(Executor):
         self.run_dir = run_dir
         self.working_dir = self._working_dir_given or os.path.join(run_dir, "staging")
         self.client = self._connect()
+        for plugin in self._plan.worker_plugins if self._plan is not None else ():
+            self.client.register_plugin(plugin)  # before any task runs (accelerator pinning)
+        if parsl_aliases.installed():  # under dask-parsl run: functions may refer to parsl.*
+            parsl_aliases.register_on(self.client)
         if settings.get("scheduler-plugin"):
             self._register_plugin()
             send_to_scheduler(self.client, {"op": SUBSCRIBE_OP})  # this client's tries come back
@@ -148,7 +161,8 @@ class DaskExecutor(Executor):
             start_jobs(self.cluster, plan.jobs,
                        minimum_jobs=plan.minimum_jobs if adaptive else None,
                        maximum_jobs=max(plan.maximum_jobs or plan.jobs, plan.jobs) if adaptive else None,
-                       idle_seconds=getattr(config, "max_idletime", None))
+                       idle_seconds=getattr(config, "max_idletime", None),
+                       interval=getattr(config, "strategy_period", None))
             renew_jobs_before_walltime(self.cluster, plan.batch_system, plan.options,
                                        settings.get("batch.walltime-margin"), adaptive)
         except BaseException:
@@ -176,7 +190,8 @@ class DaskExecutor(Executor):
         try:
             timeout = parse_timedelta(settings.get("unrunnable-timeout"))
             self.client.register_plugin(WorkflowPlugin(unrunnable_timeout=timeout))
-            self.client.register_plugin(WorkerTaskLogs(self.run_dir))
+            logs = self._plan.log_directory if self._plan is not None else None
+            self.client.register_plugin(WorkerTaskLogs(logs or os.path.join(self.run_dir, "worker_logs")))
             self._plugin_registered = True
         except Exception as error:
             address = self.client.scheduler.address
@@ -239,7 +254,9 @@ def _plan_from(provider: Any, options: dict, jobs: int | None, minimum_jobs: int
     if isinstance(provider, str):
         plan = ClusterPlan(provider, dict(options))
     else:
-        plan = plan_cluster(provider)
+        ignored: dict[str, str] = {}
+        plan = plan_cluster(provider, ignored=ignored)
+        warn_ignored(type(provider).__name__, ignored, stacklevel=3)
         plan.options.update(options)
     if jobs is not None:
         plan.jobs = jobs

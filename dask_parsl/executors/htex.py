@@ -2,51 +2,126 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
-from ..errors import ConfigurationError
+from ..errors import warn_ignored
 from ..providers import LocalProvider
+from .accelerators import accelerator_names
 from .dask_executor import DaskExecutor
+from .htex_options import apply_options, ignored_options
 from .provider_mapping import plan_cluster
 
 
 class HighThroughputExecutor(DaskExecutor):
     """Parsl's ``HighThroughputExecutor``, as Dask workers provisioned by ``provider``.
 
-    Each job runs ``cores_per_node / cores_per_worker`` single-threaded worker
-    processes (at most ``max_workers_per_node``, and fewer if
-    ``mem_per_worker`` says so). ``Config(strategy=None)`` keeps ``init_blocks``
-    jobs; otherwise jobs adapt between ``min_blocks`` and ``max_blocks``, and
-    idle ones are released after ``Config(max_idletime=...)`` seconds.
-    """
+    Takes every parameter of Parsl's executor. Those with a Dask meaning are
+    mapped onto the cluster it builds (a LocalCluster for ``LocalProvider``, the
+    default; a dask-jobqueue cluster for a batch provider); the others are
+    accepted and, given another value than Parsl's default, named in one
+    ``dask_parsl.errors.ParslOptionIgnored`` warning. The "Parsl's executor,
+    Config, provider and launcher options" page lists each option's mapping.
 
-    _accepted = {"address", "worker_debug", "label", "provider", "max_workers_per_node",
-                 "cores_per_worker", "mem_per_worker", "storage_access", "working_dir"}
+    Parameters
+    ----------
+    label, provider, storage_access, working_dir
+        As in Parsl (``working_dir``: where staged files go).
+    cores_per_worker, mem_per_worker, max_workers_per_node
+        Each job (or the LocalCluster) runs ``cores / cores_per_worker``
+        single-threaded worker processes, at most ``max_workers_per_node``, and
+        no more than the node's memory (GiB) holds at ``mem_per_worker`` GiB
+        each; ``mem_per_worker`` is also each worker's Dask memory limit.
+    available_accelerators
+        Names, or a count N (``"0"`` to ``"N-1"``): one worker per accelerator
+        on each node, pinned to it through ``CUDA_VISIBLE_DEVICES``,
+        ``ROCR_VISIBLE_DEVICES`` and ``ZE_AFFINITY_MASK``.
+    address
+        The address workers reach the scheduler on (it listens there).
+    worker_port_range, worker_port, interchange_port_range
+        Each worker listens on a free port of ``worker_port_range``; the
+        scheduler listens on ``worker_port`` (the port workers connect to),
+        or else on a free port of ``interchange_port_range``. Unset: any
+        free port.
+    heartbeat_threshold
+        Seconds without news from a worker before the scheduler removes it
+        (``distributed.scheduler.worker-ttl``; unset: Dask's 5 minutes), and
+        without its scheduler before a worker closes (``death_timeout``).
+    worker_debug
+        Workers log at DEBUG level.
+    worker_logdir_root
+        Workers log app task records in ``<worker_logdir_root>/<label>``
+        (default ``run_dir/NNN/worker_logs``); batch jobs write their output there.
+    address_probe_timeout
+        Seconds a worker tries to connect before giving up
+        (``distributed.comm.timeouts.connect``).
+    encrypted
+        ``True``: TLS between client, scheduler and workers, with a temporary
+        certificate (addresses are ``tls://``). ``False``: plain TCP. ``None``
+        (unset): dask_parsl's default, which is plain TCP today; pass
+        ``encrypted=False`` to keep plain TCP when that default changes.
+
+    ``Config(strategy=None)`` keeps ``init_blocks`` jobs; otherwise jobs adapt
+    between ``min_blocks`` and ``max_blocks`` every ``Config(strategy_period=...)``
+    seconds, and idle ones are released after ``Config(max_idletime=...)`` seconds.
+
+    Examples
+    --------
+    Parsl's ``parsl/configs/htex_local.py``, with dask_parsl's imports:
+
+    >>> HighThroughputExecutor(label="htex_local", cores_per_worker=1,
+    ...                        provider=LocalProvider(init_blocks=1, max_blocks=1))
+    <HighThroughputExecutor label='htex_local' not started>
+    """
 
     def __init__(
         self,
         label: str = "HighThroughputExecutor",
         provider: Any = None,
         *,
-        max_workers_per_node: float = math.inf,
-        cores_per_worker: float = 1.0,
-        mem_per_worker: float | None = None,
+        launch_cmd: str | None = None,
+        interchange_launch_cmd: Sequence[str] | None = None,
+        address: str | None = None,
+        loopback_address: str = "127.0.0.1",
+        worker_port: int | None = None,
+        worker_port_range: tuple[int, int] | None = None,
+        interchange_port_range: tuple[int, int] | None = None,
         storage_access: list | None = None,
         working_dir: str | None = None,
-        address: str | None = None,
         worker_debug: bool = False,
-        **parsl_options: Any,
+        cores_per_worker: float = 1.0,
+        mem_per_worker: float | None = None,
+        max_workers_per_node: float | None = None,
+        cpu_affinity: str = "none",
+        available_accelerators: int | Sequence[str] = (),
+        prefetch_capacity: int = 0,
+        heartbeat_threshold: float | None = None,
+        heartbeat_period: float = 30,
+        drain_period: float | None = None,
+        poll_period: int = 10,
+        address_probe_timeout: float | None = None,
+        worker_logdir_root: str | None = None,
+        manager_selector: Any = None,
+        block_error_handler: Any = True,
+        encrypted: bool | None = None,
+        remote_monitoring_radio: Any = None,
     ) -> None:
-        if parsl_options:
-            raise ConfigurationError(
-                f"HighThroughputExecutor option(s) {sorted(parsl_options)} have no Dask equivalent; "
-                f"dask_parsl accepts {sorted(self._accepted)}")
-        plan = plan_cluster(provider or LocalProvider(), max_workers_per_node, cores_per_worker,
-                            mem_per_worker)
-        if plan.batch_system is not None:
-            if address:
-                plan.options["scheduler_options"] = {"host": address}
-            if worker_debug:
-                plan.options.setdefault("job_script_prologue", []).append(
-                    "export DASK_LOGGING__DISTRIBUTED=debug")
+        ignored = ignored_options({
+            "launch_cmd": launch_cmd, "interchange_launch_cmd": interchange_launch_cmd,
+            "loopback_address": loopback_address, "cpu_affinity": cpu_affinity,
+            "prefetch_capacity": prefetch_capacity, "heartbeat_period": heartbeat_period,
+            "drain_period": drain_period, "poll_period": poll_period, "manager_selector": manager_selector,
+            "block_error_handler": block_error_handler, "remote_monitoring_radio": remote_monitoring_radio,
+        })
+        accelerators = accelerator_names(available_accelerators)
+        max_workers = max_workers_per_node or math.inf
+        if accelerators:
+            max_workers = min(max_workers, len(accelerators))
+        plan = plan_cluster(provider or LocalProvider(), max_workers, cores_per_worker, mem_per_worker,
+                            ignored=ignored)
+        ignored.update(apply_options(
+            plan, label, address=address, worker_port=worker_port, worker_port_range=worker_port_range,
+            interchange_port_range=interchange_port_range, heartbeat_threshold=heartbeat_threshold,
+            worker_debug=worker_debug, worker_logdir_root=worker_logdir_root, accelerators=accelerators,
+            encrypted=encrypted, address_probe_timeout=address_probe_timeout))
+        warn_ignored(f"HighThroughputExecutor(label={label!r})", ignored)
         super().__init__(label, provider=plan, storage_access=storage_access, working_dir=working_dir)

@@ -1,20 +1,26 @@
-"""Parsl's providers mapped onto dask-jobqueue clusters.
+"""Parsl's providers and launchers mapped onto dask-jobqueue clusters (or a LocalCluster).
 
 A block of ``nodes_per_block`` nodes becomes that many jobs (dask-jobqueue runs
-one node per job); ``init_blocks``/``min_blocks``/``max_blocks`` become the
-initial jobs and the bounds of adaptive scaling. An option that has no Dask
-equivalent is an error naming it, never dropped.
+one node per job, and starts each job's workers itself, which is what Parsl's
+multi-node launchers achieve); ``init_blocks``/``min_blocks``/``max_blocks``
+become the initial jobs and the bounds of adaptive scaling. An option with a
+Dask meaning is mapped; one without is ignored, and named in one
+``ParslOptionIgnored`` warning with the reason. Providers dask_parsl cannot map
+(the cloud ones) and launchers it does not know are errors.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import os
+import sys
 from typing import Any
 
 import dask.config
+from distributed.system import MEMORY_LIMIT
 
-from ..errors import ConfigurationError
-from ..providers import ExecutionProvider
+from .. import providers
+from ..errors import ConfigurationError, warn_ignored
 from .batch import ClusterPlan
 
 _BATCH_SYSTEMS = {
@@ -22,7 +28,13 @@ _BATCH_SYSTEMS = {
     "GridEngineProvider": "sge", "LSFProvider": "lsf", "CondorProvider": "htcondor",
     "LocalProvider": None,
 }
-_ONE_JOB_LAUNCHERS = ("SingleNodeLauncher", "SimpleLauncher")
+#: Parsl providers without a mapping, and what builds their Dask cluster instead
+_USE_INSTEAD = {
+    "KubernetesProvider": "dask-kubernetes (dask_kubernetes.operator.KubeCluster)",
+    "AWSProvider": "dask-cloudprovider (dask_cloudprovider.aws.EC2Cluster)",
+    "GoogleCloudProvider": "dask-cloudprovider (dask_cloudprovider.gcp.GCPCluster)",
+    "AzureProvider": "dask-cloudprovider (dask_cloudprovider.azure.AzureVMCluster)",
+}
 _CORES_OPTION = {"slurm": "cores_per_node", "pbs": "cpus_per_node", "lsf": "cores_per_node",
                  "htcondor": "cores_per_slot"}
 _MEMORY_OPTION = {"slurm": "mem_per_node", "htcondor": "mem_per_slot"}
@@ -31,39 +43,79 @@ _ACCOUNT_OPTION = {"slurm": ("account", "account"), "pbs": ("account", "account"
                    "lsf": ("project", "project")}
 _SLURM_DIRECTIVES = {"qos": "--qos={}", "constraint": "--constraint={}", "clusters": "--clusters={}",
                      "gres": "--gres={}", "gpus_per_node": "--gpus-per-node={}"}
-#: options every mapping understands (the rest is per batch system, above)
-_MAPPED = {"nodes_per_block", "init_blocks", "min_blocks", "max_blocks", "worker_init", "launcher",
-           "walltime", "scheduler_options", "select_options", "exclusive", "requirements",
-           "environment", *_SLURM_DIRECTIVES}
+_BLOCKS = {"nodes_per_block", "init_blocks", "min_blocks", "max_blocks"}
+#: the options each batch system maps (None: the LocalCluster of LocalProvider)
+MAPPED = {
+    "slurm": {*_BLOCKS, "worker_init", "launcher", "walltime", "scheduler_options", "partition", "account",
+              "cores_per_node", "mem_per_node", "exclusive", *_SLURM_DIRECTIVES},
+    "pbs": {*_BLOCKS, "worker_init", "launcher", "walltime", "scheduler_options", "queue", "account",
+            "select_options", "cpus_per_node"},
+    "sge": {*_BLOCKS, "worker_init", "launcher", "walltime", "scheduler_options", "queue"},
+    "lsf": {*_BLOCKS, "worker_init", "launcher", "walltime", "scheduler_options", "queue", "project",
+            "cores_per_block", "cores_per_node", "request_by_nodes", "bsub_redirection"},
+    "htcondor": {*_BLOCKS, "worker_init", "launcher", "scheduler_options", "cores_per_slot", "mem_per_slot",
+                 "environment", "project", "transfer_input_files", "requirements"},
+    None: {"launcher"},
+}
+_NOT_POLLED = "dask-jobqueue does not poll the batch system for job states"
+#: why a batch provider's option has no Dask meaning
+IGNORED = {
+    "cmd_timeout": "dask-jobqueue runs submit and cancel commands without a time limit",
+    "parallelism": "adaptive scaling asks for the workers that the queued tasks can use",
+    "regex_job_id": "dask-jobqueue reads the job id from the submit command's answer itself",
+    "status_batch_size": _NOT_POLLED,
+    "cmd_chunk_size": _NOT_POLLED,
+    # only CondorProvider leaves walltime unmapped
+    "walltime": "HTCondor jobs have no walltime (Parsl's CondorProvider does not use it either)",
+}
+_ONE_BLOCK = "a LocalCluster runs one block of workers on this machine"
+#: why a LocalProvider option has no Dask meaning
+LOCAL_IGNORED = {
+    **{name: _ONE_BLOCK for name in (*_BLOCKS, "parallelism")},
+    "cmd_timeout": "a LocalCluster runs no batch commands",
+    "worker_init": "the LocalCluster's workers start from this Python process, with its environment; "
+                   "run these commands before the script",
+}
+#: launchers dask-jobqueue's one-job-per-node workers stand for
+_LAUNCHERS = ("SimpleLauncher", "SingleNodeLauncher", "SrunLauncher", "SrunMPILauncher", "AprunLauncher",
+              "JsrunLauncher", "GnuParallelLauncher", "MpiExecLauncher", "MpiRunLauncher", "WrappedLauncher")
+_OWN_COMMAND = "dask-jobqueue starts the workers of each job itself, without the launcher's command"
+LAUNCHER_IGNORED = {"debug": _OWN_COMMAND, "fail_on_any": _OWN_COMMAND, "overrides": _OWN_COMMAND,
+                    "bind_cmd": _OWN_COMMAND, "bash_location": _OWN_COMMAND}
 
 
 def plan_cluster(provider: Any, max_workers_per_node: float = math.inf, cores_per_worker: float = 1.0,
-                 mem_per_worker: float | None = None) -> ClusterPlan:
-    """Map a Parsl provider (ours or Parsl's own) and worker shape to a ``ClusterPlan``."""
+                 mem_per_worker: float | None = None, ignored: dict[str, str] | None = None) -> ClusterPlan:
+    """Map a Parsl provider (ours or Parsl's own) and worker shape to a ``ClusterPlan``.
+
+    Options without a Dask meaning are added to ``ignored`` (``"Class.option"`` ->
+    why); without that dict, a ``ParslOptionIgnored`` warning names them."""
     kind = type(provider).__name__
+    if kind in _USE_INSTEAD:
+        raise ConfigurationError(f"dask_parsl does not map {kind}: build its cluster with "
+                                 f"{_USE_INSTEAD[kind]} and pass it as DaskExecutor(cluster=...)")
     if kind not in _BATCH_SYSTEMS:
         raise ConfigurationError(f"{kind} is not a provider dask_parsl can map; use one of "
                                  f"{sorted(_BATCH_SYSTEMS)} or DaskExecutor(cluster=...)")
     system = _BATCH_SYSTEMS[kind]
-    given = _given_options(provider)
-    launcher = type(getattr(provider, "launcher", None)).__name__
-    if "launcher" in given and launcher not in _ONE_JOB_LAUNCHERS:
-        raise ConfigurationError(
-            f"{kind}(launcher={launcher}()) has no dask-jobqueue equivalent: dask-jobqueue starts the "
-            "workers of each job itself (one node per job); drop the launcher")
-    per_system = {_CORES_OPTION.get(system), _MEMORY_OPTION.get(system), _QUEUE_OPTION.get(system),
-                  _ACCOUNT_OPTION.get(system, (None,))[0]}
-    unmapped = sorted(given - _MAPPED - per_system)
-    if unmapped:
-        raise ConfigurationError(f"{kind} option(s) {unmapped} have no dask-jobqueue equivalent; "
-                                 "remove them (or build the cluster with DaskExecutor(cluster=...))")
-    nodes = int(provider.nodes_per_block)
+    reasons = LOCAL_IGNORED if system is None else IGNORED
+    notes = {f"{kind}.{name}": reasons[name] for name in sorted(changed_options(provider) - MAPPED[system])}
+    launcher_options = _launcher_options(provider, system, notes)
+    if ignored is None:
+        warn_ignored(kind, notes)
+    else:
+        ignored.update(notes)
+    if system is None:
+        memory_gb = MEMORY_LIMIT / 2**30  # Parsl's worker pool also counts the node's memory
+        workers = _workers(os.cpu_count() or 1, max_workers_per_node, cores_per_worker, memory_gb,
+                           mem_per_worker)
+        options = {"n_workers": workers}
+        if mem_per_worker:
+            options["memory_limit"] = f"{mem_per_worker}GiB"
+        return ClusterPlan(None, options)
+    nodes = _nodes_per_block(provider)
     plan = ClusterPlan(system, jobs=provider.init_blocks * nodes, minimum_jobs=provider.min_blocks * nodes,
                        maximum_jobs=max(provider.max_blocks, provider.init_blocks) * nodes)
-    if system is None:
-        cores = os.cpu_count() or 1
-        plan.options = {"n_workers": _workers(cores, max_workers_per_node, cores_per_worker, None, None)}
-        return plan
     section = dask.config.get(f"jobqueue.{system}", {})
     cores = getattr(provider, _CORES_OPTION.get(system, ""), None) or section.get("cores")
     if cores is None and max_workers_per_node != math.inf:
@@ -74,9 +126,11 @@ def plan_cluster(provider: Any, max_workers_per_node: float = math.inf, cores_pe
             f"provider, max_workers_per_node on the executor, or jobqueue.{system}.cores in jobqueue.yaml")
     memory_gb = getattr(provider, _MEMORY_OPTION.get(system, ""), None)
     processes = _workers(int(cores), max_workers_per_node, cores_per_worker, memory_gb, mem_per_worker)
-    options: dict[str, Any] = {"cores": processes, "processes": processes}
+    options: dict[str, Any] = {"cores": processes, "processes": processes, **launcher_options}
     if memory_gb is not None:
         options["memory"] = f"{memory_gb}GB"
+    elif mem_per_worker:  # each worker's memory limit
+        options["memory"] = f"{processes * mem_per_worker}GiB"
     elif section.get("memory") is None:
         options["memory"] = f"{processes}GiB"  # 1 GiB per worker when nothing says otherwise
     if int(cores) != processes:  # the job still asks for the whole node's cores
@@ -90,11 +144,10 @@ def plan_cluster(provider: Any, max_workers_per_node: float = math.inf, cores_pe
     if system == "htcondor":
         if section.get("disk") is None:
             options["disk"] = "1GB"  # dask-jobqueue needs a figure; Parsl's provider has none
-        if "walltime" in given:
-            raise ConfigurationError(
-                "CondorProvider(walltime=...) has no dask-jobqueue equivalent; remove it")
     elif getattr(provider, "walltime", None):
         options["walltime"] = _walltime_for(system, provider.walltime)
+    if system == "lsf" and provider.bsub_redirection:
+        options["use_stdin"] = True  # bsub < script
     directives = _directives(getattr(provider, "scheduler_options", ""))
     if system == "slurm":
         directives += [template.format(getattr(provider, name))
@@ -104,9 +157,10 @@ def plan_cluster(provider: Any, max_workers_per_node: float = math.inf, cores_pe
     if system == "pbs" and getattr(provider, "select_options", ""):
         options["resource_spec"] = (options.get("resource_spec")
                                     or f"select=1:ncpus={cores}") + f":{provider.select_options}"
+    directives = list(dict.fromkeys(directives))  # Parsl's own objects repeat some in scheduler_options
     if system == "htcondor":
-        extra = {"requirements": provider.requirements} if provider.requirements else {}
-        options["job_extra_directives"] = {**extra, **dict(line.split("=", 1) for line in directives)}
+        options["job_extra_directives"] = {**_condor_directives(provider),
+                                           **dict(line.split("=", 1) for line in directives)}
     elif directives:
         options["job_extra_directives"] = directives
     prologue = [line for line in (provider.worker_init or "").splitlines() if line.strip()]
@@ -118,18 +172,65 @@ def plan_cluster(provider: Any, max_workers_per_node: float = math.inf, cores_pe
     return plan
 
 
-def _given_options(provider: Any) -> set[str]:
-    given = getattr(provider, "given", None)
-    if given is not None:
-        return set(given)
-    # a provider from parsl itself: the options that differ from Parsl's defaults
-    ours = {cls.__name__: cls for cls in ExecutionProvider.__subclasses__()}[type(provider).__name__]
-    defaults = {**ours._common, **ours.parameters}
-    given = {name for name, default in defaults.items()
-             if name != "launcher" and getattr(provider, name, default) != default}
-    if type(getattr(provider, "launcher", None)).__name__ not in _ONE_JOB_LAUNCHERS:
-        given.add("launcher")
-    return given
+def changed_options(provider: Any) -> set[str]:
+    """The options of ``provider`` (ours or Parsl's) whose values differ from Parsl's defaults;
+    ``launcher`` when it is not the provider's default launcher."""
+    ours = getattr(providers, type(provider).__name__)
+    changed = {name for name, default in ours.defaults().items()
+               if name != "launcher" and getattr(provider, name, default) != default}
+    if type(getattr(provider, "launcher", None)).__name__ != ours.default_launcher.__name__:
+        changed.add("launcher")
+    return changed
+
+
+def _launcher_options(provider: Any, system: str | None, notes: dict[str, str]) -> dict[str, Any]:
+    """dask-jobqueue options from the provider's launcher; its options without a Dask
+    meaning are added to ``notes``."""
+    launcher = provider.launcher
+    kind = type(launcher).__name__
+    if kind not in _LAUNCHERS:
+        raise ConfigurationError(
+            f"{type(provider).__name__}(launcher={kind}()) is not a launcher dask_parsl knows: dask-jobqueue "
+            f"starts the workers of each job itself; use one of Parsl's launchers ({', '.join(_LAUNCHERS)})")
+    ours = getattr(providers, kind)
+    for name, parameter in inspect.signature(ours).parameters.items():
+        default = parameter.default
+        if default is not parameter.empty and getattr(launcher, name, default) != default:
+            notes[f"{kind}.{name}"] = LAUNCHER_IGNORED[name]
+    if system is not None:
+        if kind == "WrappedLauncher":  # dask-jobqueue's worker command is "<python> -m ..."
+            python = dask.config.get(f"jobqueue.{system}.python", None) or sys.executable
+            return {"python": f"{launcher.prepend} {python}"}
+        return {}
+    if kind == "WrappedLauncher":
+        raise ConfigurationError(
+            f"LocalProvider(launcher=WrappedLauncher({launcher.prepend!r})): a LocalCluster's workers "
+            "are processes started by this Python, with nothing before them; run the script itself "
+            "under that command, or start the workers yourself and use DaskExecutor(cluster=...)")
+    if kind not in ("SingleNodeLauncher", "SimpleLauncher"):
+        notes[f"LocalProvider.launcher ({kind})"] = (
+            "a LocalCluster's workers run on this machine only; for workers on every node of an "
+            "allocation, start dask workers there and use DaskExecutor(cluster=<scheduler address>)")
+    return {}
+
+
+def _nodes_per_block(provider: Any) -> int:
+    if type(provider).__name__ == "LSFProvider" and not provider.request_by_nodes:
+        if not (provider.cores_per_block and provider.cores_per_node):
+            raise ConfigurationError("LSFProvider(request_by_nodes=False) needs cores_per_block and "
+                                     "cores_per_node (it asks for cores_per_block / cores_per_node nodes)")
+        return math.ceil(provider.cores_per_block / provider.cores_per_node)
+    return int(provider.nodes_per_block)
+
+
+def _condor_directives(provider: Any) -> dict[str, str]:
+    directives = {"requirements": provider.requirements} if provider.requirements else {}
+    if provider.project:
+        directives["+projectname"] = provider.project
+    if provider.transfer_input_files:
+        directives.update({"should_transfer_files": "YES", "when_to_transfer_output": "ON_EXIT_OR_EVICT",
+                           "transfer_input_files": ",".join(provider.transfer_input_files)})
+    return directives
 
 
 def _workers(cores: int, max_workers: float, cores_per_worker: float, memory_gb: float | None,

@@ -64,18 +64,18 @@ def quiet_app_tasks(logger_name: str, task_of_key: Callable[[Any], Any]) -> Call
 
 
 class WorkerTaskLogs(WorkerPlugin):
-    """On each worker, app task records go to ``run_dir/worker_logs/<worker>.log``."""
+    """On each worker, app task records go to ``<directory>/<worker>.log`` (the
+    executor's ``run_dir/NNN/worker_logs``, or its ``worker_logdir_root/<label>``)."""
 
     name = "dask-parsl-task-logs"
 
-    def __init__(self, run_dir: str) -> None:
-        self.run_dir = run_dir
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
 
     def setup(self, worker: Any) -> None:
-        directory = os.path.join(self.run_dir, "worker_logs")
-        os.makedirs(directory, exist_ok=True)
+        os.makedirs(self.directory, exist_ok=True)
         safe_name = re.sub(r"[^\w.-]+", "_", str(worker.name))
-        self._handler = logging.FileHandler(os.path.join(directory, f"{safe_name}.log"))
+        self._handler = logging.FileHandler(os.path.join(self.directory, f"{safe_name}.log"))
         self._handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
         target = logging.getLogger(TASK_LOGGER)
         target.addHandler(self._handler)

@@ -1,0 +1,1 @@
+from parsl.executors import WorkQueueExecutor  # noqa: F401
