@@ -43,6 +43,7 @@ from .errors import (
     ParslOptionIgnored,
 )
 from .executors import DaskExecutor, HighThroughputExecutor, ThreadPoolExecutor
+from .executors.errors import ExecutorError, InvalidResourceSpecification
 from .logs import set_file_logger, set_stream_logger
 from .memo import BasicMemoizer, get_all_checkpoints, get_last_checkpoint
 from .scheduler import WorkflowPlugin
@@ -80,7 +81,7 @@ __all__ = [
     # errors
     "AppBadFormatting", "AppException", "AppTimeout", "BadCheckpoint", "BadStdStreamFile",
     "BashAppNoReturn", "BashExitFailure", "ConfigurationError", "DataFlowException", "DependencyError",
-    "ExecutorLost", "JobSubmissionFailed", "JoinError", "MissingOutputs", "NoDataFlowKernelError",
-    "ParslError", "ParslNameNotProvided", "ParslOptionIgnored", "ResourcesUnavailable", "SerializationError",
-    "TaskCancelledAtCleanup", "WalltimeReached", "WorkerLost",
+    "ExecutorError", "ExecutorLost", "InvalidResourceSpecification", "JobSubmissionFailed", "JoinError",
+    "MissingOutputs", "NoDataFlowKernelError", "ParslError", "ParslNameNotProvided", "ParslOptionIgnored",
+    "ResourcesUnavailable", "SerializationError", "TaskCancelledAtCleanup", "WalltimeReached", "WorkerLost",
 ]

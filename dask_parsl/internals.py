@@ -5,8 +5,10 @@ building task graphs (``dask._task_spec``, ``dask._expr``), submitting one graph
 with call-order priorities (``Client._graph_to_futures``), seeing completions in
 bulk (the client's stream-handler table), deciding retries on the scheduler (its
 ``task-erred`` handler, ``remove_worker``, ``TaskState.retries``/``suspicious``),
-submitting batch jobs and waiting for them (``SpecCluster._correct_state``), a
-lighter ``concurrent.futures.Future``, and raising in another thread. Each access
+submitting batch jobs and waiting for them (``SpecCluster._correct_state``), apps
+giving up their worker slot while they wait for their own cluster
+(``Worker._get_client``, the thread pool's state), a lighter
+``concurrent.futures.Future``, and raising in another thread. Each access
 is one named function here, whose docstring gives the versions it was tested on,
 so a Dask upgrade breaks dask_parsl in one file that lists them all.
 
@@ -26,8 +28,10 @@ import warnings
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Callable
 
-from distributed import Client
+from distributed import Client, Worker, rejoin, secede
 from distributed.spans import SpanMetadata
+from distributed.threadpoolexecutor import thread_state as pool_thread_state
+from distributed.utils import thread_state as task_thread_state
 
 #: distribution -> (lowest, highest) version dask_parsl is tested with
 TESTED = {
@@ -131,9 +135,9 @@ try:
 except ImportError:  # reported by submit_graph, where it is needed
     _LowLevelGraph = None
 else:
-    class _TasksWithResources(_LowLevelGraph):
-        """A graph whose tasks carry Dask resource restrictions, by key (a class at module
-        level: the scheduler unpickles it by name)."""
+    class _AnnotatedTasks(_LowLevelGraph):
+        """A graph whose tasks carry Dask annotations (resource restrictions, priorities)
+        by key (a class at module level: the scheduler unpickles it by name)."""
 
         _parameters = ["dsk", "annotations"]
 
@@ -141,7 +145,7 @@ else:
             return self.operand("annotations")
 
 
-def submit_graph(client: Client, tasks: dict, keys: list, resources: dict) -> list:
+def submit_graph(client: Client, tasks: dict, keys: list, annotations: dict) -> list:
     """Submit ``tasks`` as one graph; returns the futures of ``keys``, in order.
 
     The tasks run in the order of ``keys`` (after those of earlier graphs), as
@@ -149,14 +153,15 @@ def submit_graph(client: Client, tasks: dict, keys: list, resources: dict) -> li
     ``dask.order``, which runs a burst of independent calls last-called first.
     The graph is named by a random token: tokenizing every task, as ``Client.get``
     does, costs most of a batch, and app calls are never deduplicated.
-    ``resources`` maps keys to Dask resource restrictions. Uses
+    ``annotations`` maps ``resources`` and ``priority`` to values by key (a
+    priority annotation outranks the call order). Uses
     ``Client._graph_to_futures`` and ``dask._expr.LLGExpr`` (tested on 2026.8.0).
     """
     if _LowLevelGraph is None:  # raises, naming what is missing
         _require(_dask_module("dask._expr"), "LLGExpr", "dask._expr", "dask")
     token = uuid.uuid4().hex
-    if resources:
-        graph = _TasksWithResources(tasks, {"resources": resources}, _determ_token=token)
+    if annotations:
+        graph = _AnnotatedTasks(tasks, annotations, _determ_token=token)
     else:
         graph = _LowLevelGraph(tasks, _determ_token=token)
     to_futures = _require(client, "_graph_to_futures", "distributed.Client")
@@ -258,6 +263,58 @@ def unrunnable_since(scheduler: Any) -> list[tuple[Any, float]]:
 def tasks_executing_on(ws: Any) -> list:
     """The tasks a worker is running now (``WorkerState.executing``; tested on 2026.8.0)."""
     return list(ws.executing)
+
+
+# -- apps that wait for tasks of their own cluster (distributed 2026.8.0) ----------------
+def _holds_worker_slot() -> bool:
+    """Whether this thread runs a task in a worker's thread pool and has not seceded
+    (``distributed.utils.thread_state.key``, ``distributed.threadpoolexecutor.thread_state.proceed``)."""
+    in_task = getattr(task_thread_state, "key", None) is not None
+    return in_task and getattr(pool_thread_state, "proceed", False)
+
+
+def _releasing_worker_slot(sync: Callable, when: Callable[[], bool]) -> Callable:
+    """``Client.sync`` (which every blocking call of a client goes through), seceding from
+    the worker's thread pool while it blocks and rejoining after, as ``Client.get`` does,
+    for the callers ``when()`` picks."""
+    def sync_releasing_slot(func: Callable, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("asynchronous") or not when() or not _holds_worker_slot():
+            return sync(func, *args, **kwargs)
+        try:
+            secede()
+        except Exception:  # not in the pool after all: wait as distributed would
+            return sync(func, *args, **kwargs)
+        try:
+            return sync(func, *args, **kwargs)
+        finally:
+            rejoin()
+
+    sync_releasing_slot.releases_worker_slot = True
+    return sync_releasing_slot
+
+
+def release_worker_slot_while_clients_wait(when: Callable[[], bool]) -> None:
+    """Make the client that ``get_client()`` gives tasks on this process's workers give
+    up the calling task's worker slot while it blocks (``Future.result``, ``gather``,
+    ``wait``, ...), so the tasks it waits for can run even on a worker with one thread;
+    only for the tasks whose thread ``when()`` picks.
+
+    ``.compute()`` and ``dask.compute`` need nothing: ``Client.get`` secedes itself.
+    Wraps ``Worker._get_client`` and the ``sync`` method of the clients it returns
+    (tested on distributed 2026.8.0). Idempotent.
+    """
+    original = _require(Worker, "_get_client", "distributed.Worker")
+    if getattr(original, "wraps_client_waits", False):
+        return
+
+    def _get_client(self: Worker, *args: Any, **kwargs: Any) -> Client:
+        client = original(self, *args, **kwargs)
+        if not getattr(client.sync, "releases_worker_slot", False):
+            client.sync = _releasing_worker_slot(client.sync, when)
+        return client
+
+    _get_client.wraps_client_waits = True
+    Worker._get_client = _get_client
 
 
 # -- batch clusters (distributed 2026.8.0, dask-jobqueue 0.9.0) --------------------------

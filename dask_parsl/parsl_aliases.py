@@ -49,6 +49,7 @@ PARSL_MODULES: dict[str, str | Mapping[str, Any]] = {
     "parsl.dataflow.taskrecord": "dask_parsl.dataflow.records",
     "parsl.errors": "dask_parsl.errors",
     "parsl.executors": "dask_parsl.executors",
+    "parsl.executors.errors": "dask_parsl.executors.errors",
     "parsl.executors.high_throughput.executor": "dask_parsl.executors",
     "parsl.executors.threads": "dask_parsl.executors",
     "parsl.launchers": "dask_parsl.providers",
@@ -78,6 +79,7 @@ NOT_PROVIDED: dict[str, str] = {
     "parsl.providers.KubernetesProvider": "use dask-kubernetes' KubeCluster: DaskExecutor(cluster=...)",
     "parsl.addresses.address_by_query": "use address_by_route() or address_by_hostname()",
     "parsl.concurrent": "use distributed.Client(...).get_executor() for a concurrent.futures executor",
+    "parsl.dataflow.memoization.Memoizer": "subclass BasicMemoizer, or register hashers with id_for_memo",
 }
 
 _PLUGIN_NAME = "dask-parsl-aliases"

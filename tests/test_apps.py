@@ -57,7 +57,7 @@ def sum_defaults(inputs=[1, 2]):  # noqa: B006 - the Parsl idiom
 
 
 @python_app
-def show_spec(parsl_resource_specification={"cores": 2}):  # noqa: B006
+def show_spec(parsl_resource_specification={"priority": 2}):  # noqa: B006
     return parsl_resource_specification
 
 
@@ -117,8 +117,8 @@ def test_dask_keywords_reach_the_function(dfk):
 
 def test_default_inputs_and_resource_spec_are_captured(dfk):
     assert sum_defaults().result() == 3
-    assert show_spec().result() == {"cores": 2}
-    assert show_spec(parsl_resource_specification={"cores": 1}).result() == {"cores": 1}
+    assert show_spec().result() == {"priority": 2}
+    assert show_spec(parsl_resource_specification={"priority": 1}).result() == {"priority": 1}
 
 
 def test_default_future_in_inputs_is_a_dependency(dfk):

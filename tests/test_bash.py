@@ -13,6 +13,7 @@ from dask_parsl import (
     BadStdStreamFile,
     BashAppNoReturn,
     BashExitFailure,
+    DataFuture,
     File,
     MissingOutputs,
     bash_app,
@@ -28,6 +29,11 @@ def echo(message, stdout=None, stderr=None):
 @bash_app
 def run(command, stdout=None, stderr=None, outputs=(), walltime=None):
     return command
+
+
+@python_app
+def cat_input(inputs=()):
+    return read(inputs[0].filepath)
 
 
 def read(path):
@@ -57,6 +63,26 @@ def test_stream_forms(dfk, tmp_path):
     echo("three", stdout=File(str(as_file))).result(timeout=60)
     assert as_file.read_text() == "three\n"
     assert echo("to nowhere", stdout=None).result(timeout=60) == 0
+
+
+def test_streams_given_as_files_are_data_futures(dfk, tmp_path):
+    out, err = File(str(tmp_path / "out.txt")), File(str(tmp_path / "err.txt"))
+    future = echo("as a file", stdout=out, stderr=err)
+    assert isinstance(future.stdout, DataFuture) and isinstance(future.stderr, DataFuture)
+    assert future.stdout.result(timeout=60) is out and future.stderr.result(timeout=60) is err
+    assert future.stdout.tid == future.tid
+    assert read(future.stdout.filepath) == "as a file\n"
+    assert "echo as a file" in read(future.stderr.filepath)
+    # a later app waits for the stream like for any output
+    assert cat_input(inputs=[future.stdout]).result(timeout=60) == "as a file\n"
+    plain = echo("as a path", stdout=str(tmp_path / "plain.txt"))
+    assert plain.stdout == str(tmp_path / "plain.txt") and plain.stderr is None
+
+
+def test_a_failed_command_fails_its_stream_futures(dfk, tmp_path):
+    future = run("exit 3", stdout=File(str(tmp_path / "out.txt")))
+    with pytest.raises(BashExitFailure):
+        future.stdout.result(timeout=60)
 
 
 def test_auto_logname_puts_logs_in_the_run_directory(dfk):

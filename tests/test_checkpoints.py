@@ -4,12 +4,26 @@ import stat
 import subprocess
 import sys
 import time
+import warnings
 
 import pytest
-from cached_apps import always_fails, cached_scale, cached_square, count_run, runs, uncached_square
+from cached_apps import (
+    Reading,
+    always_fails,
+    cached_scale,
+    cached_square,
+    count_run,
+    describe_reading,
+    reading_id,
+    runs,
+    squares_joined,
+    take_reading,
+    uncached_square,
+)
 
 import dask_parsl as parsl
 from dask_parsl import Config, DaskExecutor, get_all_checkpoints, get_last_checkpoint, python_app
+from dask_parsl.memo import CheckpointPythonWarning, id_for_memo
 
 
 @pytest.fixture
@@ -92,6 +106,7 @@ def test_periodic_commits_every_period(run, log):
         return True
 
     assert run(workflow, checkpoint_mode="periodic", checkpoint_period="00:00:01")
+    assert parsl.BasicMemoizer(checkpoint_period="01:30:00").checkpoint_period == "01:30:00"  # as in Parsl
 
 
 def test_checkpoint_files_choose_the_runs_to_reuse(run, log, tmp_path):
@@ -201,6 +216,46 @@ def test_editing_an_app_invalidates_its_entries(run, log):
     assert run(with_body("x + 1"), checkpoint_mode="task_exit")[1] == "memo_done"
     assert run(with_body("x + 2"), checkpoint_mode="task_exit")[0] == 3
     assert runs(log) == 2
+
+
+def test_a_cached_join_app_resumes_from_its_checkpoint(run, log):
+    def workflow(dfk):
+        joined = squares_joined(4, log)
+        return joined.result(timeout=60), joined.task_status(), uncached_square(
+            cached_scale(joined[3], 2, log + ".scale"), log + ".after").result(timeout=60)
+
+    assert run(workflow, checkpoint_mode="task_exit") == ([0, 1, 4, 9], "exec_done", 324)
+    assert run(workflow, checkpoint_mode="task_exit") == ([0, 1, 4, 9], "memo_done", 324)
+    assert runs(log) == 1 and runs(log + ".inner") == 4  # the body and its apps ran once
+
+
+def test_checkpoints_hashed_by_another_python_warn_and_older_ones_load(run, log):
+    checkpoint_dir = run(lambda dfk: squares(log)(dfk) and dfk.memoizer.checkpoint_dir,
+                         checkpoint_mode="task_exit")
+    tag = os.path.join(checkpoint_dir, "python")
+    with open(tag, "w") as file:  # as Python 3.9 writes it: another bytecode magic number
+        file.write("cpython 3.9.18 610d0d0a\n")
+    with pytest.warns(CheckpointPythonWarning, match="written under cpython 3.9.18.*will not find"):
+        run(statuses(log), checkpoint_mode="task_exit")
+    for written in get_all_checkpoints(os.path.dirname(os.path.dirname(checkpoint_dir))):
+        os.remove(os.path.join(written, "python"))  # as written before the tag existed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CheckpointPythonWarning)
+        assert run(statuses(log), checkpoint_mode="task_exit") == ["memo_done"] * 3
+    assert runs(log) == 3
+
+
+def test_hashers_registered_on_the_client_hash_values_on_workers(run, log):
+    id_for_memo.register(Reading, reading_id)  # here only: the workers learn it with the tasks
+
+    def workflow(dfk):
+        # each reading is taken anew on a worker; readings of one name are the same reading
+        first = describe_reading(take_reading("a"), log).result(timeout=60)
+        again = describe_reading(take_reading("a"), log)
+        return first, again.result(timeout=60), again.task_status()
+
+    assert run(workflow, checkpoint_mode="task_exit") == ("reading a", "reading a", "memo_done")
+    assert runs(log) == 1
 
 
 def test_bad_checkpoint_settings_are_configuration_errors():

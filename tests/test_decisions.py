@@ -75,7 +75,7 @@ def test_a_cached_call_makes_the_same_memo_decisions_when_run_outside_dask(tmp_p
         runs.append(x)
         return x * x
 
-    def report(key, hashsum, token, hit):
+    def report(key, hashsum, token, hit, nbytes):
         reports.append((key, hashsum, hit))
 
     hashsum = hash_call("square-structure", ["token-of-3"])
@@ -91,7 +91,7 @@ def test_a_cached_call_hashes_values_it_received_when_their_tokens_are_unknown(t
     reports = []
     plan = MemoPlan("key", None, "structure", [None, "known"], None)
     run_cached(lambda: 1, "app", plan, [41, None], (), {}, lambda *report: reports.append(report))
-    (key, hashsum, _, hit), = reports
+    (key, hashsum, _, hit, _), = reports
     from dask.base import tokenize
 
     assert hashsum == hash_call("structure", [tokenize(41, ensure_deterministic=True), "known"])

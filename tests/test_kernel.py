@@ -1,11 +1,12 @@
 """Kernel lifecycle: run directories, logging, exit modes, garbage collection."""
 import os
 import time
+import uuid
 
 import pytest
 
 import dask_parsl as parsl
-from dask_parsl import Config, DaskExecutor, TaskCancelledAtCleanup, python_app
+from dask_parsl import Config, DaskExecutor, States, TaskCancelledAtCleanup, python_app
 
 
 @python_app
@@ -118,3 +119,22 @@ def test_explicit_kernel_without_loading(cluster, run_dir):
             parsl.dfk()
     finally:
         kernel.cleanup()
+
+
+def test_the_kernel_offers_what_parsl_code_reads(cluster, run_dir):
+    config = make_config(cluster, run_dir, checkpoint_mode="manual")
+    with parsl.load(config) as kernel:
+        assert kernel.config is config
+        assert kernel.run_dir == os.path.join(run_dir, "000")
+        assert str(uuid.UUID(kernel.run_id)) == kernel.run_id
+        assert kernel.executors == {"dask": config.executors[0]}
+        futures = [double(i) for i in range(4)]
+        kernel.wait_for_current_tasks()
+        assert all(f.done() for f in futures)
+        assert kernel.task_state_counts[States.exec_done] == 4
+        kernel.checkpoint()  # nothing cached: nothing to commit
+        kernel.log_task_states()
+    with open(os.path.join(kernel.run_dir, "parsl.log")) as log:
+        lines = log.read().splitlines()
+    assert any(line.endswith("Tasks in state States.exec_done: 4") for line in lines)
+    assert sum("Tasks in state States." in line for line in lines) == len(States)

@@ -1,7 +1,9 @@
 """Memoization: cache=True apps, hashed by Dask tokens, within a run and across runs."""
 import dataclasses
+import gc
 import threading
 
+import dask
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,9 +14,12 @@ from cached_apps import (
     cached_scale,
     cached_square,
     cached_sum,
+    cached_zeros,
     runs,
+    squares_joined,
     uncached_square,
 )
+from test_parsl_scripts import SCRIPTS, run
 
 from dask_parsl import BasicMemoizer, File, python_app
 from dask_parsl.dataflow.futures import ON_WORKER
@@ -108,7 +113,7 @@ def test_data_arguments_hash_by_value(dfk, log, same, different):
 
 def test_an_unhashable_argument_fails_the_task_naming_it(dfk, log):
     future = cached_describe(threading.Lock(), log)
-    with pytest.raises(ValueError, match=r"positional argument 0 \(lock\).*normalize_token"):
+    with pytest.raises(ValueError, match=r"positional argument 0 \(lock\).*id_for_memo.register"):
         future.result(timeout=60)
     assert runs(log) == 0
 
@@ -131,3 +136,49 @@ def test_futures_inside_inputs_are_dependencies_of_the_hash(dfk, log, tmp_path):
     assert cached_sum(log, inputs=again).result(timeout=60) == 14
     assert runs(log) == 1
     assert runs(str(tmp_path / "parts.log")) == 4
+
+
+def test_a_cached_join_app_shares_its_final_value(dfk, log):
+    first = squares_joined(3, log)
+    assert first.result(timeout=60) == [0, 1, 4]
+    again = squares_joined(3, log)
+    assert again.result(timeout=60) == [0, 1, 4]
+    assert again.task_status() == "memo_done"
+    assert runs(log) == 1 and runs(log + ".inner") == 3
+    assert squares_joined(2, log).result(timeout=60) == [0, 1]
+    assert runs(log) == 2
+
+
+@pytest.mark.parametrize("checkpoint_mode", [None, "task_exit"])
+def test_results_above_the_pin_limit_are_shared_only_while_held(load_dfk, log, tmp_path, checkpoint_mode):
+    with dask.config.set({"parsl.memo.pin-limit": "10kB"}):
+        load_dfk(checkpoint_mode=checkpoint_mode)
+    big = cached_zeros(100_000, log)  # 800 kB
+    assert cached_zeros(100_000, log).result(timeout=60).nbytes == 800_000
+    assert runs(log) == 1  # shared while `big` is held
+    del big
+    gc.collect()
+    again = cached_zeros(100_000, log)
+    again.result(timeout=60)
+    # no longer held: computed again, unless its checkpoint entry can be read back
+    assert runs(log) == (2 if checkpoint_mode is None else 1)
+    assert again.task_status() == ("exec_done" if checkpoint_mode is None else "memo_done")
+    small_log = str(tmp_path / "small.log")
+    cached_zeros(10, small_log).result(timeout=60)  # 80 bytes: kept for the whole run
+    gc.collect()
+    assert cached_zeros(10, small_log).result(timeout=60).nbytes == 80
+    assert runs(small_log) == 1
+
+
+def test_id_for_memo_hashers_and_cached_joins_behave_as_in_parsl(tmp_path):
+    script = SCRIPTS / "memo_extension_points.py"
+    parsl = run("python", tmp_path / "parsl", script, runs=2)
+    ours = run("dask-parsl", tmp_path / "dask_parsl", script, runs=2)
+    assert [done.stdout for done in ours] == [done.stdout for done in parsl]
+    lines = ours[1].stdout.splitlines()
+    assert lines[:5] == ["checkpoint_period: 00:10:00", "sample a sample a sample b",
+                         "the hasher's own error: this hasher always fails",
+                         "unhashable argument: ValueError", "doubles: [0, 2, 4] [0, 2, 4]"]
+    # the second run computed nothing: every call, the join's included, came from checkpoints
+    assert lines[5] == ("computed so far: ['describe a', 'describe b', 'double 0', 'double 1', "
+                        "'double 2', 'doubles 3']")

@@ -119,6 +119,24 @@ def test_zip_outputs_are_added_to_the_archive_and_read_back(dfk, tmp_path):
     assert read_inputs(inputs=[File(f"zip:{archive}/parts/1.txt")]).result(timeout=60) == ["part 1"]
 
 
+def test_a_bash_apps_streams_can_go_into_a_zip_file(dfk, tmp_path):
+    archive = tmp_path / "logs.zip"
+
+    @bash_app
+    def greet(stdout=None, stderr=None):
+        return "echo hello; echo oops >&2"
+
+    future = greet(stdout=File(f"zip:{archive}/greet/out.txt"), stderr=File(f"zip:{archive}/greet/err.txt"))
+    assert future.result(timeout=60) == 0
+    # each stream's DataFuture completes once the stream is in the archive
+    assert future.stdout.result(timeout=60).url == f"zip:{archive}/greet/out.txt"
+    future.stderr.result(timeout=60)
+    with zipfile.ZipFile(archive) as zf:
+        assert zf.read("greet/out.txt") == b"hello\n"
+        assert zf.read("greet/err.txt").endswith(b"oops\n")
+    assert read_inputs(inputs=[future.stdout]).result(timeout=60) == ["hello\n"]
+
+
 def test_a_file_nobody_can_stage_is_a_clear_error(dfk):
     with pytest.raises(ValueError, match="can stage in s3://bucket/key.csv.*storage_access"):
         read_inputs(inputs=[File("s3://bucket/key.csv")]).result(timeout=60)

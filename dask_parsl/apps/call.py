@@ -1,15 +1,22 @@
 """``AppCall``: what a Dask task runs for one app call, on a worker."""
 from __future__ import annotations
 
+import threading
 import types
+import warnings
 from typing import Any, Callable
 
 from ..dataflow.dependencies import is_dependency
 from ..dataflow.errors import SerializationError
+from ..internals import DaskInternalsMissing, release_worker_slot_while_clients_wait
 from ..serialize import dumps
 from .walltime import call_with_walltime
 
 _ALWAYS_PICKLABLE = (type(None), bool, int, float, complex, str, bytes)
+#: whether this process's workers already free an app's slot while its client waits
+_slot_released_while_waiting = False
+#: ``running``: this thread runs an app's function now
+_app_thread = threading.local()
 
 
 class AppCall:
@@ -27,17 +34,40 @@ class AppCall:
         self.enforce_walltime = enforce_walltime  # bash commands enforce their own
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not _slot_released_while_waiting:
+            _release_slot_while_waiting()
         walltime = kwargs.get("walltime") if self.enforce_walltime else None
-        if walltime is None:
-            result = self.func(*args, **kwargs)
-        else:
-            result = call_with_walltime(self.func, walltime, self.name, args, kwargs)
+        _app_thread.running = True
+        try:
+            if walltime is None:
+                result = self.func(*args, **kwargs)
+            else:
+                result = call_with_walltime(self.func, walltime, self.name, args, kwargs)
+        finally:
+            _app_thread.running = False
         if type(result) not in _ALWAYS_PICKLABLE:
             ensure_picklable(result, self.name)
         return result
 
     def __reduce__(self) -> tuple:
         return type(self), (self.func, self.name, self.retry, self.enforce_walltime)
+
+
+def _app_is_running() -> bool:
+    return getattr(_app_thread, "running", False)
+
+
+def _release_slot_while_waiting() -> None:
+    """Once per process: an app waiting for tasks of its own cluster through
+    ``get_client()`` frees its worker slot meanwhile, so they can run (other Dask
+    tasks on the same workers wait as Dask makes them)."""
+    global _slot_released_while_waiting
+    _slot_released_while_waiting = True
+    try:
+        release_worker_slot_while_clients_wait(_app_is_running)
+    except DaskInternalsMissing as error:
+        warnings.warn(f"{error} Until then, an app that waits for futures of its own cluster "
+                      "(get_client()) keeps its worker slot while it waits.", RuntimeWarning, stacklevel=2)
 
 
 def without_future_defaults(func: Callable) -> Callable:

@@ -9,7 +9,8 @@ from .base import App, make_decorator
 class JoinApp(App):
     """A function run on the client that returns futures of other apps.
 
-    The join app's future completes with their results when they finish.
+    The join app's future completes with their results when they finish. With
+    ``cache=True`` that final value is memoized, and checkpointed, as Parsl does.
     """
 
     kind = "join"

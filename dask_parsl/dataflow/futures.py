@@ -48,6 +48,9 @@ class AppFuture(LightFuture):
     _entry_verified = False
     _memo_call: tuple | None = None
     _replacement: AppFuture | None = None
+    # set by staging when stdout/stderr is a File: that stream's DataFuture
+    _stdout_future: DataFuture | None = None
+    _stderr_future: DataFuture | None = None
 
     def __init__(self, task_record: dict) -> None:
         super().__init__()
@@ -71,10 +74,18 @@ class AppFuture(LightFuture):
 
     @property
     def stdout(self) -> Any:
+        """The call's ``stdout``: a ``DataFuture`` if it was a ``File`` (done once the
+        stream is written and staged out), else what was given (a path, ``(path, mode)``,
+        ``None``)."""
+        if self._stdout_future is not None:
+            return self._stdout_future
         return self.task_record["kwargs"].get("stdout")
 
     @property
     def stderr(self) -> Any:
+        """The call's ``stderr``, as ``stdout`` gives its ``stdout``."""
+        if self._stderr_future is not None:
+            return self._stderr_future
         return self.task_record["kwargs"].get("stderr")
 
     def task_status(self) -> str:

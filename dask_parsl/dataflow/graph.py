@@ -1,6 +1,7 @@
-"""Turning app calls into Dask tasks: keys, arguments as graph nodes, resources."""
+"""Turning app calls into Dask tasks: keys, and arguments as graph nodes."""
 from __future__ import annotations
 
+import time
 import uuid
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -20,22 +21,7 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..memo.launch import MemoLauncher
     from ..memo.memoizer import MemoPlan
-
-#: Parsl's own resource keys: restrictions only where the executor's workers declare them
-_PARSL_RESOURCE_KEYS = frozenset({"cores", "memory", "disk"})
-
-
-def task_resources(specification: Any, declared: frozenset = frozenset()) -> dict | None:
-    """The Dask resources a call asks for in ``parsl_resource_specification``: its
-    numeric entries (``{"GPU": 1}``), except Parsl's ``cores``/``memory``/``disk``
-    unless the executor's workers declare them."""
-    if not specification:
-        return None
-    if not isinstance(specification, dict):
-        raise TypeError(f"parsl_resource_specification must be a dict, not {type(specification).__name__}")
-    return {name: value for name, value in specification.items()
-            if isinstance(value, (int, float)) and not isinstance(value, bool)
-            and (name in declared or name not in _PARSL_RESOURCE_KEYS)} or None
+    from .records import TaskRecord
 
 
 class GraphBuilder:
@@ -57,9 +43,9 @@ class GraphBuilder:
         self._task = task_type()
         self._calls: dict[tuple, AppCall] = {}
 
-    def task_key(self, record: dict) -> str:
+    def task_key(self, record: TaskRecord) -> str:
         """``<app name>-<token>-<task id>``: Dask's dashboard groups tasks by app."""
-        return f"{record['func_name']}-{self.key_token}-{record['id']}"
+        return f"{record.func_name}-{self.key_token}-{record.id}"
 
     def retry_policy(self, app: Any) -> RetryPolicy:
         retries = self.config.retries if app.retries is None else app.retries
@@ -91,16 +77,17 @@ class GraphBuilder:
                     and (dep.client is executor.client or dep.done()))
         return dep.done()
 
-    def enqueue(self, record: dict, plan: MemoPlan | None = None, memo_deps: list = ()) -> None:
-        """Build the call's task (a cached one with its memo ``plan``) and submit it."""
-        app = record["app"]
-        executor = self.executors[record["executor"]]
-        args, kwargs = record["args"], record["kwargs"]
-        computed = record.get("_computed", {})
-        if record["depends"]:
+    def enqueue(self, record: TaskRecord, plan: MemoPlan | None = None, memo_deps: list = ()) -> None:
+        """Build the call's task (a cached one with its memo ``plan``) and submit it with
+        the Dask options of its resource specification."""
+        app = record.app
+        executor = self.executors[record.executor]
+        args, kwargs = record.args, record.kwargs
+        computed = record._computed or {}
+        if record.depends:
             args, kwargs = replace_dependencies(
                 self.resolver, args, kwargs, lambda dep: self.graph_value(dep, executor, computed))
-        call = self._app_call(app, plan is not None, record.get("_worker_function"))
+        call = self._app_call(app, plan is not None, record._worker_function)
         if plan is None:
             key = self.task_key(record)
             task = self._task(key, call, *args, **kwargs)
@@ -110,14 +97,14 @@ class GraphBuilder:
                 None if token is not None else self.graph_value(dep, executor, computed)
                 for token, dep in zip(plan.dep_tokens, memo_deps, strict=True)]
             task = self._task(key, call, plan, graph_value(dep_values), *args, **kwargs)
-        resources = task_resources(record["resource_specification"], executor.declared_resources)
-        future = record["app_fu"]
+        future = record.app_fu
         future._executor = executor
-        record["status"] = States.launched
-        record["_submitted"] = True
+        record._try_time_launched = time.time()
+        record.status = States.launched
+        record._submitted = True
         if self.events.subscribers:
             self.events.state_changed(record)
-        executor.submit(key, task, future, resources)
+        executor.submit(key, task, future, record._dask_options)
         future._key = key  # only now may later calls reference it in their graphs
 
     def graph_value(self, dep: Any, executor: Any, computed: dict) -> Any:

@@ -1,4 +1,9 @@
-"""Join apps: their bodies run in the kernel's thread pool and return futures to wait for."""
+"""Join apps: their bodies run in the kernel's thread pool and return futures to wait for.
+
+A cached join (``cache=True``) is hashed on the client, where its arguments'
+values are, and answered like any cached call (``memo.launch``); its final
+value is brought to the client, to be hashed and saved as a checkpoint entry.
+"""
 from __future__ import annotations
 
 import concurrent.futures
@@ -31,10 +36,15 @@ class JoinRunner:
     def _run(self, record: dict) -> None:
         try:
             args, kwargs = record["args"], record["kwargs"]
+            computed = record["_computed"] if record["depends"] else {}
+
+            def value(dep: Any) -> Any:
+                return _local_value(dep, computed)
+
+            if record["memoize"] and self.graph.memo.answer_join(record, value):
+                return
             if record["depends"]:
-                computed = record["_computed"]
-                args, kwargs = replace_dependencies(self.graph.resolver, args, kwargs,
-                                                    lambda dep: _local_value(dep, computed))
+                args, kwargs = replace_dependencies(self.graph.resolver, args, kwargs, value)
             inner = self._call_body(record, args, kwargs)
         except _ChargedFailure as failure:
             self.outcomes.fail(record, failure.error, counted=True)
@@ -53,6 +63,8 @@ class JoinRunner:
         record["joins"] = inner
         inner_futures = [inner] if single else inner
         if not inner_futures:
+            if record["memoize"]:
+                self.graph.memo.join_finished(record, [])
             self.outcomes.complete(record, [])
             return
         when_all_done(inner_futures, lambda: self.pool.submit(self._finish, record, inner_futures, single))
@@ -82,7 +94,12 @@ class JoinRunner:
         remote = [f for f in inner if isinstance(f, AppFuture) and f._stored_result() is ON_WORKER]
         executors = {f._executor for f in remote}
         try:
-            if len(remote) == len(inner) and len(executors) == 1:
+            if record["memoize"]:
+                values = [f.result() for f in inner]
+                value = values[0] if single else values
+                self.graph.memo.join_finished(record, value)
+                self.outcomes.complete(record, value)
+            elif len(remote) == len(inner) and len(executors) == 1:
                 # the results stay where they are; the join's future points at them
                 future._executor = executors.pop()
                 if single:

@@ -20,6 +20,7 @@ from ..apps.autolog import default_std_autopath, name_auto_logs
 from ..apps.lifted import LiftedCalls
 from ..config import Config
 from ..errors import NoDataFlowKernelError
+from ..executors.resources import dask_options
 from ..internals import replace_result
 from ..memo.launch import MemoLauncher
 from ..memo.memoizer import BasicMemoizer
@@ -36,6 +37,8 @@ from .outcomes import Outcomes, failed_dependencies
 from .records import TaskRecord, TaskTable
 from .routing import JOIN_EXECUTOR, Router
 from .rundir import make_rundir, start_file_logging
+from .state_log import StateLog
+from .states import States
 from .waiting import when_all_done
 
 logger = logging.getLogger(__name__)
@@ -59,7 +62,8 @@ class DataFlowKernel:
         logger.info("Starting DataFlowKernel %s in %s", self.run_id, self.run_dir)
         self.cleanup_called = False
         self.resolver = config.dependency_resolver or SHALLOW_DEPENDENCY_RESOLVER
-        self.table = TaskTable(config.garbage_collect, self.resolver)
+        self.state_log = StateLog(self.run_id, logger)
+        self.table = TaskTable(config.garbage_collect, self.resolver, self.state_log)
         self.events = EventStream()
         self.outcomes = Outcomes(self.table, self.events)
         self._pool = concurrent.futures.ThreadPoolExecutor(
@@ -85,6 +89,7 @@ class DataFlowKernel:
             self._shutdown_executors()
             self.events.close()
             self._pool.shutdown(wait=False)
+            self.state_log.close()
             if self._stop_logging:
                 self._stop_logging()
             raise
@@ -101,6 +106,18 @@ class DataFlowKernel:
         """How many tasks have been submitted."""
         return self.table.last_tid + 1
 
+    @property
+    def task_state_counts(self) -> dict[States, int]:
+        """How many tasks are in each state (every state a key, as in Parsl)."""
+        return self.state_log.counts
+
+    def log_task_states(self) -> None:
+        """Log how many tasks are in each state."""
+        counts = self.state_log.counts
+        logger.info("Tasks by state, DataFlowKernel %s:", self.run_id)
+        for state in States:
+            logger.info("Tasks in state %s: %d", state, counts[state])
+
     # -- submit ---------------------------------------------------------------------------
     def submit(self, app: Any, args: tuple, kwargs: dict, memoize: bool | None = None) -> AppFuture:
         """Make a task of one app call; returns its future without blocking."""
@@ -108,15 +125,15 @@ class DataFlowKernel:
             raise NoDataFlowKernelError("Cannot submit to a DataFlowKernel that has been cleaned up")
         cached = (app.cache if memoize is None else memoize) and self.memoizer.memoize
         record = self.table.new_task(self, app, args, kwargs, cached)
-        future = record["app_fu"]
+        future = record.app_fu
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("Task %s submitted for app %s", record["id"], app.__name__)
+            logger.debug("Task %s submitted for app %s", record.id, app.__name__)
         if self.events.subscribers:
             self.events.state_changed(record)
         try:
             outputs = kwargs.get("outputs")
             if outputs:
-                future._outputs = [DataFuture(future, f, record["id"])
+                future._outputs = [DataFuture(future, f, record.id)
                                    for f in outputs if isinstance(f, File)]
             if "stdout" in kwargs or "stderr" in kwargs:
                 name_auto_logs(record, self.config.std_autopath or self.default_std_autopath)
@@ -127,10 +144,12 @@ class DataFlowKernel:
 
     def _route(self, record: TaskRecord) -> None:
         """Choose the call's executor, stage its files, and launch it once its dependencies allow."""
-        args, kwargs = record["args"], record["kwargs"]
+        args, kwargs = record.args, record.kwargs
         depends = gather_dependencies(self.resolver, args, kwargs)
-        executor = None if record["join"] else self.router.choose(record["app"], record["id"], depends)
-        record["executor"] = executor.label if executor else JOIN_EXECUTOR
+        executor = None if record.join else self.router.choose(record.app, record.id, depends)
+        record.executor = executor.label if executor else JOIN_EXECUTOR
+        if record.resource_specification:
+            record._dask_options = dask_options(executor, record.resource_specification)
         if (executor is not None and not kwargs.get("_parsl_staging_inhibit")
                 and self.data_manager.needs_staging(executor.label, args, kwargs)):
             depends = self.data_manager.stage(record, executor.label)
@@ -138,8 +157,9 @@ class DataFlowKernel:
             computed = self.graph.compute_collections(depends, executor)
             if computed:
                 depends = [computed.get(id(dep), dep) for dep in depends]
-            record["depends"] = depends
-            record["_computed"] = computed
+            record.depends = depends
+            record._computed = computed
+            self.state_log.depends(record.id, depends)
             waiting = [dep for dep in depends if not self.graph.ready(dep, executor)]
             if waiting:
                 when_all_done(waiting, lambda: self._launch_later(record))
@@ -159,11 +179,11 @@ class DataFlowKernel:
     def _launch(self, record: TaskRecord) -> None:
         if self.cleanup_called:
             return
-        if failed_dependencies(record["depends"]):
+        if failed_dependencies(record.depends):
             self.outcomes.fail_with_dependencies(record)
-        elif record["join"]:
+        elif record.join:
             self.joins.launch(record)
-        elif record["memoize"]:
+        elif record.memoize:
             self.memo_launcher.launch(record)
         else:
             self.graph.enqueue(record)
@@ -188,7 +208,9 @@ class DataFlowKernel:
     # -- lifecycle ------------------------------------------------------------------------
     def wait_for_current_tasks(self) -> None:
         """Block until every task submitted so far (and any they start) has finished."""
+        logger.info("Waiting for all remaining tasks to complete")
         self.table.wait_for_current_tasks()
+        logger.info("All remaining tasks completed")
 
     def cleanup(self) -> None:
         """Shut down executors and release the kernel; unfinished tasks fail."""
@@ -209,6 +231,7 @@ class DataFlowKernel:
         self._pool.shutdown(wait=False, cancel_futures=True)
         atexit.unregister(self._atexit_cleanup)
         current.forget(self)
+        self.state_log.close()
         logger.info("DataFlowKernel %s cleaned up", self.run_id)
         if self._stop_logging:
             self._stop_logging()

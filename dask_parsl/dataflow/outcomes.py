@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import concurrent.futures
-import datetime
 import logging
+import time
 from typing import TYPE_CHECKING, Any, Callable
 
 import distributed
@@ -60,11 +60,11 @@ class Outcomes:
              counted: bool = False) -> None:
         """Fail the task with ``error`` (``counted``: its try was already charged)."""
         if not counted:
-            record["fail_count"] += 1
-            record["fail_history"] = [*record["fail_history"], repr(error)]
+            record.fail_count += 1
+            record.fail_history = [*record.fail_history, repr(error)]
         self._finish(record, state, error=repr(error))
         future = self.table.forget(record)
-        logger.info("Task %s (%s) failed: %r", record["id"], record["func_name"], error)
+        logger.info("Task %s (%s) failed: %r", record.id, record.func_name, error)
         if future is not None:
             try:
                 future.set_exception(error)
@@ -72,9 +72,11 @@ class Outcomes:
                 pass
 
     def _finish(self, record: TaskRecord, state: States, **info: Any) -> None:
-        record["status"] = state
-        record["time_returned"] = datetime.datetime.now()
-        if record.get("_submitted"):
+        record._time_returned = now = time.time()
+        if record._try_time_launched is not None:
+            record._try_time_returned = now
+        record.status = state
+        if record._submitted:
             self.events.state_changed(record, **info)
         else:  # no scheduler saw this task: its plugin learns of it from the kernel
             self.events.finished_off_cluster(record, **info)
@@ -100,7 +102,7 @@ class Outcomes:
         """The Dask task of ``future`` has finished."""
         record = future.task_record
         if succeeded:
-            self.complete(record, ON_WORKER, States.memo_done if record["from_memo"] else States.exec_done)
+            self.complete(record, ON_WORKER, States.memo_done if record.from_memo else States.exec_done)
         else:
             self.fail_unless_dependencies_failed(record, lambda: _remote_error(future))
 
@@ -109,7 +111,7 @@ class Outcomes:
         self.fail(record, ExecutorLost(record["id"], record["executor"]))
 
     def submission_failed(self, future: AppFuture, error: Callable[[], BaseException]) -> None:
-        future.task_record.pop("_submitted", None)  # the scheduler never got it
+        future.task_record._submitted = False  # the scheduler never got it
         self.fail_unless_dependencies_failed(future.task_record, error)
 
     def task_event(self, future: AppFuture, event: dict) -> None:
@@ -119,6 +121,11 @@ class Outcomes:
         kind = event["kind"]
         if kind == "try":
             note_retried_try(record, event["error"], event["cost"], event["retry"])
+            if event["retry"]:  # the scheduler runs it again at once: the states Parsl goes through
+                record.status = States.fail_retryable
+                record.status = States.pending
+                record._try_time_launched, record._try_time_returned = time.time(), None
+                record.status = States.launched
             self.events.try_failed(record, event)
         elif kind == "run":
             self.events.ran(record, event)

@@ -1,7 +1,9 @@
 """``Executor``: what the DataFlowKernel needs of a place that runs app calls."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
+
+from .resources import nothing_offered, options_for
 
 if TYPE_CHECKING:
     from ..dataflow.events import EventStream
@@ -23,8 +25,6 @@ class Executor:
     """Base class of dask_parsl executors, chosen by ``label``."""
 
     label: str
-    #: resource names this executor's workers offer (for ``parsl_resource_specification``)
-    declared_resources: frozenset = frozenset()
     storage_access: list | None = None
     working_dir: str | None = None
 
@@ -37,8 +37,15 @@ class Executor:
         ``listener``."""
         raise NotImplementedError
 
-    def submit(self, key: str, task: Any, app_future: Any, resources: dict | None = None) -> None:
-        """Run ``task`` (a Dask graph node) under ``key`` for ``app_future``."""
+    def dask_options(self, specification: Mapping) -> dict | None:
+        """What a call's ``parsl_resource_specification`` asks of Dask here
+        (``{"resources": {...}, "priority": n}``, or None); ``InvalidResourceSpecification``
+        for keys this executor cannot honour (here: any key)."""
+        return options_for(self.label, specification, nothing_offered, priority=False)
+
+    def submit(self, key: str, task: Any, app_future: Any, options: dict | None = None) -> None:
+        """Run ``task`` (a Dask graph node) under ``key`` for ``app_future``, with the
+        ``options`` of ``dask_options``."""
         raise NotImplementedError
 
     def gather(self, remote: Any) -> Any:

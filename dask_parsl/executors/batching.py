@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 class GraphBatcher:
-    """Collects ``(key, task, app_future)`` items and submits them in batches.
+    """Collects ``(key, task, app_future, options)`` items and submits them in batches.
 
     ``put`` costs a deque append. A background thread wakes, then waits in
     steps of ``interval`` for as long as more calls keep arriving (at most
@@ -49,8 +49,9 @@ class GraphBatcher:
         self._thread = threading.Thread(target=self._run, name="dask-parsl-submit", daemon=True)
         self._thread.start()
 
-    def put(self, key: str, task, app_future, resources: dict | None = None) -> None:
-        self._queue.append((key, task, app_future, resources))
+    def put(self, key: str, task, app_future, options: dict | None = None) -> None:
+        """Queue a task; ``options`` are its Dask annotations (``resources``, ``priority``)."""
+        self._queue.append((key, task, app_future, options))
         if not self._wake.is_set():
             self._wake.set()
 
@@ -123,8 +124,14 @@ class GraphBatcher:
 def _submit(client: Client, batch: list) -> list:
     """Submit a batch as one graph; its tasks run in call order (see ``submit_graph``)."""
     tasks = {key: task for key, task, _, _ in batch}
-    resources = {key: needs for key, _, _, needs in batch if needs}
-    return submit_graph(client, tasks, list(tasks), resources)
+    annotations: dict[str, dict] = {}
+    for key, _, _, options in batch:
+        for name, value in (options or _NONE).items():
+            annotations.setdefault(name, {})[key] = value
+    return submit_graph(client, tasks, list(tasks), annotations)
+
+
+_NONE: dict = {}
 
 
 def _same(error: BaseException) -> BaseException:

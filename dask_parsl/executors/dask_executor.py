@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import dask.config
 from dask.utils import parse_timedelta
@@ -23,6 +24,7 @@ from .batching import GraphBatcher
 from .completions import CompletionListener
 from .job_renewal import renew_jobs_before_walltime
 from .provider_mapping import plan_cluster
+from .resources import options_for
 
 if TYPE_CHECKING:
     from ..dataflow.events import EventStream
@@ -71,9 +73,11 @@ class DaskExecutor(Executor):
         self.label = label
         self.cluster = cluster
         self._plan = _plan_from(provider, cluster_kwargs, jobs, minimum_jobs, maximum_jobs)
-        #: resource names this executor's workers offer (``resources=``), when it builds them
+        #: what each worker offers (``resources=``), when this executor starts the workers
         options = self._plan.options if self._plan is not None else cluster_kwargs
-        self.declared_resources = frozenset(options.get("resources") or ())
+        self.declared_resources = dict(options.get("resources") or {})
+        self._seen_resources: Mapping[str, float] | None = None  # those of a given cluster's workers
+        self._no_workers_until = 0.0
         self.storage_access = storage_access
         self.working_dir = working_dir
         self._working_dir_given = working_dir
@@ -216,8 +220,35 @@ class DaskExecutor(Executor):
             self._owns_cluster = False
 
     # -- used by the DataFlowKernel --------------------------------------
-    def submit(self, key: str, task: Any, app_future: Any, resources: dict | None = None) -> None:
-        self._batcher.put(key, task, app_future, resources)
+    def dask_options(self, specification: Mapping) -> dict | None:
+        """``priority`` and the resources the workers offer; ``InvalidResourceSpecification``
+        for any other key, or for more of a resource than any worker has."""
+        return options_for(self.label, specification, self._worker_resources)
+
+    def _worker_resources(self, names: Iterable[str]) -> Mapping[str, float] | None:
+        """What the workers offer: the resources this executor starts them with (its
+        batch jobs' workers too), or else those of the connected workers, asked of the
+        scheduler when a name is new; None while no worker is connected (they may come)."""
+        if self._owns_cluster:
+            return self.declared_resources
+        seen = self._seen_resources
+        if seen is not None and all(name in seen for name in names):
+            return seen
+        if seen is None and time.monotonic() < self._no_workers_until:
+            return None  # asked less than a second ago
+        workers = self.client.scheduler_info(n_workers=-1)["workers"].values()
+        if not workers:
+            self._no_workers_until = time.monotonic() + 1
+            return None
+        offered: dict[str, float] = {}
+        for worker in workers:
+            for name, amount in (worker.get("resources") or {}).items():
+                offered[name] = max(offered.get(name, amount), amount)
+        self._seen_resources = offered
+        return offered
+
+    def submit(self, key: str, task: Any, app_future: Any, options: dict | None = None) -> None:
+        self._batcher.put(key, task, app_future, options)
 
     def gather(self, remote: Any) -> Any:
         return self.client.gather(remote)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..errors import warn_ignored
 from ..providers import LocalProvider
@@ -10,6 +10,7 @@ from .accelerators import accelerator_names
 from .dask_executor import DaskExecutor
 from .htex_options import apply_options, ignored_options
 from .provider_mapping import plan_cluster
+from .resources import nothing_offered, options_for
 
 
 class HighThroughputExecutor(DaskExecutor):
@@ -125,3 +126,7 @@ class HighThroughputExecutor(DaskExecutor):
             encrypted=encrypted, address_probe_timeout=address_probe_timeout))
         warn_ignored(f"HighThroughputExecutor(label={label!r})", ignored)
         super().__init__(label, provider=plan, storage_access=storage_access, working_dir=working_dir)
+
+    def dask_options(self, specification: Mapping) -> dict | None:
+        """``priority`` only (lower runs first), as Parsl's HighThroughputExecutor."""
+        return options_for(self.label, specification, nothing_offered)

@@ -1,8 +1,9 @@
 """``ThreadPoolExecutor``: apps run in threads of this process."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
+from .base import Executor
 from .dask_executor import DaskExecutor
 
 
@@ -25,3 +26,7 @@ class ThreadPoolExecutor(DaskExecutor):
             processes=False,
             dashboard_address="127.0.0.1:0",
         )
+
+    def dask_options(self, specification: Mapping) -> dict | None:
+        """Any key fails: Parsl's ThreadPoolExecutor takes no resource specification."""
+        return Executor.dask_options(self, specification)

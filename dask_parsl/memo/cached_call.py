@@ -11,8 +11,10 @@ import logging
 from typing import Any, Callable, Sequence
 
 import distributed
+from dask.sizeof import sizeof
 
 from ..apps.call import AppCall
+from .hashers import install_hashers
 from .hashing import hash_call, result_token, value_token
 from .store import CheckpointStore
 
@@ -21,31 +23,36 @@ logger = logging.getLogger(__name__)
 #: the worker event topic of memo reports (read by the client's CompletionListener)
 MEMO_TOPIC = "dask-parsl-memo"
 
-Report = Callable[[str, str, "str | None", bool], None]
+#: ``report(key, hashsum, token, hit, nbytes)``
+Report = Callable[[str, str, "str | None", bool, int], None]
 
 
 class MemoPlan:
-    """What the worker needs to hash a cached call and look it up."""
+    """What the worker needs to hash a cached call and look it up: ``hashers`` are the
+    client's ``id_for_memo`` registrations, for the values the worker hashes."""
 
-    __slots__ = ("key", "hashsum", "structure", "dep_tokens", "store")
+    __slots__ = ("key", "hashsum", "structure", "dep_tokens", "store", "hashers")
 
     def __init__(self, key: str, hashsum: str | None, structure: str, dep_tokens: Sequence,
-                 store: CheckpointStore | None) -> None:
+                 store: CheckpointStore | None, hashers: tuple = ()) -> None:
         self.key = key
         self.hashsum = hashsum
         self.structure = structure
         self.dep_tokens = dep_tokens
         self.store = store
+        self.hashers = hashers
 
     def __reduce__(self) -> tuple:
-        return MemoPlan, (self.key, self.hashsum, self.structure, self.dep_tokens, self.store)
+        return MemoPlan, (self.key, self.hashsum, self.structure, self.dep_tokens, self.store, self.hashers)
 
 
 def run_cached(run: Callable[..., Any], name: str, plan: MemoPlan, dep_values: Sequence,
                args: tuple, kwargs: dict, report: Report) -> Any:
     """One try of a cached call: its result from the checkpoint store if there, else
-    ``run(*args, **kwargs)``, saved to the store. ``report(key, hashsum, token, hit)``
-    tells the kernel the call's hashsum and its result's token."""
+    ``run(*args, **kwargs)``, saved to the store. ``report(key, hashsum, token, hit, nbytes)``
+    tells the kernel the call's hashsum, its result's token and its size in memory."""
+    if plan.hashers:
+        install_hashers(plan.hashers)
     hashsum = plan.hashsum
     if hashsum is None:
         tokens = [token if token is not None else value_token(value, index, name)
@@ -55,7 +62,7 @@ def run_cached(run: Callable[..., Any], name: str, plan: MemoPlan, dep_values: S
     if store is not None:
         found, value = store.lookup(hashsum)
         if found:
-            report(plan.key, hashsum, result_token(value), True)
+            report(plan.key, hashsum, result_token(value), True, sizeof(value))
             return value
     result = run(*args, **kwargs)
     token = result_token(result)
@@ -64,7 +71,7 @@ def run_cached(run: Callable[..., Any], name: str, plan: MemoPlan, dep_values: S
             store.write(hashsum, token, result)
         except Exception:
             logger.exception("Could not checkpoint the result of %s", plan.key)
-    report(plan.key, hashsum, token, False)
+    report(plan.key, hashsum, token, False, sizeof(result))
     return result
 
 
@@ -78,11 +85,11 @@ class CachedAppCall(AppCall):
         return run_cached(super().__call__, self.name, plan, dep_values, args, kwargs, report_to_worker)
 
 
-def report_to_worker(key: str, hashsum: str, token: str | None, hit: bool) -> None:
+def report_to_worker(key: str, hashsum: str, token: str | None, hit: bool, nbytes: int) -> None:
     """Send a memo report from the worker running the task (nothing elsewhere)."""
     try:
         worker = distributed.get_worker()
     except ValueError:  # not on a worker
         return
     worker.log_event(MEMO_TOPIC, {"kind": "memo", "key": key, "hashsum": hashsum,
-                                  "token": token, "hit": hit})
+                                  "token": token, "hit": hit, "nbytes": nbytes})

@@ -1,21 +1,28 @@
-"""The kernel's side of memoization: answering cached calls, and recomputing damaged entries."""
+"""The kernel's side of memoization: answering cached calls (join calls included), and
+recomputing damaged entries."""
 from __future__ import annotations
 
+import logging
 import uuid
 import warnings
 from typing import TYPE_CHECKING, Any, Callable
+
+from dask.sizeof import sizeof
 
 from ..dataflow.errors import BadCheckpoint
 from ..dataflow.futures import ON_WORKER, AppFuture
 from ..dataflow.states import States
 from ..dataflow.waiting import when_all_done
 from ..internals import task_type
+from .hashing import hash_call, result_token, value_token
 from .memoizer import BasicMemoizer
 from .store import Entry, read_entry, read_payload
 
 if TYPE_CHECKING:
     from ..dataflow.graph import GraphBuilder
     from ..dataflow.outcomes import Outcomes
+
+logger = logging.getLogger(__name__)
 
 
 class MemoLauncher:
@@ -33,14 +40,19 @@ class MemoLauncher:
     def launch(self, record: dict) -> None:
         key = self.graph.task_key(record)
         lookup_key, plan, deps = self.memoizer.plan(record, self.graph.resolver, key)
+        if not self._answer(record, lookup_key):
+            record["hashsum"] = plan.hashsum  # None until the worker has computed it
+            self.graph.enqueue(record, plan, deps)
+
+    def _answer(self, record: dict, lookup_key: str) -> bool:
+        """Finish the call from an identical one of this run or a checkpoint entry, if
+        there is one; else count a miss, share the call's future, and return False."""
         found = self.memoizer.find(lookup_key)
         name = record["func_name"]
         if found is None:
-            record["hashsum"] = plan.hashsum  # None until the worker has computed it
             self.memoizer.remember(lookup_key, record["app_fu"])
             self.memoizer.misses[name] += 1
-            self.graph.enqueue(record, plan, deps)
-            return
+            return False
         self.memoizer.hits[name] += 1
         record["from_memo"] = True
         if isinstance(found, Entry):
@@ -51,6 +63,33 @@ class MemoLauncher:
             self.outcomes.complete(record, ON_WORKER, States.memo_done)
         else:
             when_all_done([found], lambda: self._complete_like(record, found))
+        return True
+
+    # -- join apps: their bodies and results are on the client ---------------------------
+    def answer_join(self, record: dict, local_value: Callable[[Any], Any]) -> bool:
+        """Hash a cached join call (dependency values by ``local_value(dep)``) and finish
+        it from the memo table or the checkpoints if it can; False: run its body."""
+        _, plan, deps = self.memoizer.plan(record, self.graph.resolver, "")
+        hashsum = plan.hashsum or hash_call(plan.structure, [
+            token if token is not None else value_token(local_value(dep), index, record["func_name"])
+            for index, (token, dep) in enumerate(zip(plan.dep_tokens, deps, strict=True))])
+        if self._answer(record, hashsum):
+            return True
+        record["hashsum"] = hashsum
+        return False
+
+    def join_finished(self, record: dict, value: Any) -> None:
+        """A cached join's final value: share it, and save it to the checkpoint store."""
+        future, hashsum = record["app_fu"], record["hashsum"]
+        future._memo_token = token = result_token(value)
+        self.memoizer.hashed(hashsum, future, sizeof(value))
+        store = self.memoizer.store
+        if store is not None:
+            try:
+                store.write(hashsum, token, value)
+            except Exception:
+                logger.exception("Could not checkpoint the result of join app %s (task %s)",
+                                 record["func_name"], record["id"])
 
     def _complete_like(self, record: dict, earlier: AppFuture) -> None:
         """Finish a call as the identical ``earlier`` call of this run finished."""
@@ -69,7 +108,7 @@ class MemoLauncher:
         record = future.task_record
         future._memo_token = report["token"]
         record["hashsum"] = report["hashsum"]
-        self.memoizer.remember(report["hashsum"], future)
+        self.memoizer.hashed(report["hashsum"], future, report.get("nbytes"))
         if report["hit"]:
             record["from_memo"] = True
             self.memoizer.hits[record["func_name"]] += 1

@@ -10,19 +10,32 @@ import hashlib
 import logging
 import os
 import threading
+import weakref
 from collections import Counter
 from typing import Any, Sequence
 
 import distributed
 from dask.base import tokenize
+from dask.utils import parse_bytes
 
+from .. import settings
 from ..dataflow.dependencies import swap_dependencies
 from ..dataflow.futures import AppFuture, DataFuture
 from ..durations import clock_seconds
 from ..errors import ConfigurationError
 from .cached_call import MemoPlan
-from .hashing import DependencySlot, code_fingerprint, hash_call, structure_token
-from .store import CheckpointStore, Entry, commit_pending, get_all_checkpoints, load_index, make_private_dirs
+from .fingerprint import code_fingerprint
+from .hashers import registered_hashers
+from .hashing import DependencySlot, hash_call, structure_token
+from .store import (
+    CheckpointStore,
+    Entry,
+    commit_pending,
+    get_all_checkpoints,
+    load_index,
+    make_private_dirs,
+    write_python_tag,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +71,11 @@ class BasicMemoizer:
 
     ``hits`` and ``misses`` count, per app name, the calls answered from the
     cache and the calls that ran.
+
+    Within a run, identical calls share one result. The results of up to
+    ``parsl.memo.pin-limit`` bytes each stay in worker memory for that; a larger
+    one is shared only while its future is held (or read back from its
+    checkpoint entry), else computed again.
     """
 
     def __init__(
@@ -71,13 +89,16 @@ class BasicMemoizer:
         check_checkpoint_mode(checkpoint_mode)
         self.checkpoint_files = checkpoint_files
         self.checkpoint_mode = checkpoint_mode
-        self.checkpoint_period = period_seconds(checkpoint_period or DEFAULT_CHECKPOINT_PERIOD)
+        self.checkpoint_period = checkpoint_period
+        self._period = period_seconds(checkpoint_period or DEFAULT_CHECKPOINT_PERIOD)
+        self.pin_limit = 0
         self.memoize = memoize
         self.hits: Counter = Counter()
         self.misses: Counter = Counter()
         self.checkpoint_dir: str | None = None
         self.store: CheckpointStore | None = None
-        self._table: dict[str, Any] = {}
+        self._table: dict[str, Any] = {}  # lookup key -> AppFuture, or a weak reference to one
+        self._provisional: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # future -> key
         self._index: dict[str, Entry] = {}
         self._prefixes: dict[Any, tuple] = {}
         self._timer: threading.Timer | None = None
@@ -86,6 +107,7 @@ class BasicMemoizer:
     # -- lifecycle ---------------------------------------------------------
     def start(self, *, run_dir: str, config_run_dir: str) -> None:
         """Load the earlier checkpoints this run may reuse and prepare its own."""
+        self.pin_limit = parse_bytes(settings.get("memo.pin-limit"))
         if self.checkpoint_files is not None:
             read_dirs = [os.path.abspath(path) for path in self.checkpoint_files]
         elif self.checkpoint_mode is not None:
@@ -96,6 +118,7 @@ class BasicMemoizer:
         if self.checkpoint_mode is not None:
             self.checkpoint_dir = os.path.abspath(os.path.join(run_dir, "checkpoint"))
             make_private_dirs(self.checkpoint_dir)
+            write_python_tag(self.checkpoint_dir)
         if self.checkpoint_dir or read_dirs:
             self.store = CheckpointStore(self.checkpoint_dir, read_dirs,
                                          commit_at_once=self.checkpoint_mode == "task_exit")
@@ -127,7 +150,7 @@ class BasicMemoizer:
             if self._timer is not None:
                 self._schedule_checkpoint()
 
-        self._timer = threading.Timer(self.checkpoint_period, tick)
+        self._timer = threading.Timer(self._period, tick)
         self._timer.daemon = True
         self._timer.start()
 
@@ -162,28 +185,61 @@ class BasicMemoizer:
         if None in tokens:
             stand_ins = [token or stand_in(dep) for token, dep in zip(tokens, deps, strict=True)]
             lookup_key = "provisional-" + hashlib.md5(repr((structure, stand_ins)).encode()).hexdigest()
-            plan = MemoPlan(key, None, structure, tokens, self.store)
+            plan = MemoPlan(key, None, structure, tokens, self.store, registered_hashers())
         else:
             lookup_key = hash_call(structure, tokens)
-            plan = MemoPlan(key, lookup_key, structure, (), self.store)
+            plan = MemoPlan(key, lookup_key, structure, (), self.store, registered_hashers())
         return lookup_key, plan, deps
 
     def find(self, lookup_key: str) -> Any:
         """The future of an identical call of this run, a checkpoint ``Entry``, or None."""
         found = self._table.get(lookup_key)
+        if type(found) is weakref.ReferenceType:
+            found = found()
         if found is None:
             found = self._index.get(lookup_key)
         return found
 
-    def remember(self, lookup_key: str, future: Any) -> None:
-        self._table.setdefault(lookup_key, future)
+    def remember(self, lookup_key: str, future: AppFuture) -> None:
+        """Share ``future`` with identical calls of this run (provisional keys until the
+        call's hashsum is known)."""
+        self._share(lookup_key, future)
+        if lookup_key.startswith("provisional-"):
+            self._provisional[future] = lookup_key
+
+    def hashed(self, hashsum: str, future: AppFuture, nbytes: int | None) -> None:
+        """The call of ``future`` has hashsum ``hashsum`` and a result of ``nbytes``:
+        share it by hashsum, and hold it weakly if it is larger than ``pin_limit``."""
+        keys = [hashsum]
+        provisional = self._provisional.pop(future, None)
+        if provisional is not None:
+            keys.append(provisional)
+        self._share(hashsum, future)
+        if nbytes is not None and nbytes > self.pin_limit:
+            keys = [key for key in keys if self._table.get(key) is future]
+            table = self._table
+
+            def forget(reference: weakref.ReferenceType) -> None:
+                for key in keys:
+                    if table.get(key) is reference:
+                        table.pop(key, None)
+
+            reference = weakref.ref(future, forget)
+            for key in keys:
+                table[key] = reference
+
+    def _share(self, key: str, future: AppFuture) -> None:
+        found = self._table.get(key)
+        if found is None or (type(found) is weakref.ReferenceType and found() is None):
+            self._table[key] = future
 
     def _prefix(self, app: Any) -> tuple:
         prefix = self._prefixes.get(app)
         if prefix is None:
             func = app.func
-            identity = f"{getattr(func, '__module__', None)}.{getattr(func, '__qualname__', repr(func))}"
-            prefix = self._prefixes[app] = (identity, code_fingerprint(func))
+            name = getattr(func, "__qualname__", type(func).__qualname__)  # no repr: it holds an address
+            identity = f"{getattr(func, '__module__', None)}.{name}"
+            prefix = self._prefixes[app] = (identity, code_fingerprint(func, passed=app.kwargs))
         return prefix
 
 

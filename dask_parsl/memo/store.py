@@ -7,7 +7,11 @@ A run's checkpoint directory (``run_dir/NNN/checkpoint``, mode 0700) holds
 * ``index/<hashsum>.<token>``: an empty marker naming the result's Dask token,
   so a later run learns every entry's token from one directory listing;
 * ``pending/``: entries and markers written but not committed yet (every
-  checkpoint mode but ``task_exit``); committing renames them into place.
+  checkpoint mode but ``task_exit``); committing renames them into place;
+* ``python``: the Python that hashed the calls (implementation, version,
+  bytecode magic number). Loading entries hashed under another bytecode warns
+  with ``CheckpointPythonWarning``: app fingerprints include bytecode, so those
+  entries are not found. Directories without it (older runs) load silently.
 
 Workers write entries (temporary name, then rename), so results never travel
 to the client to be saved. Files are 0600: loading a pickle runs code.
@@ -15,21 +19,27 @@ to the client to be saved. Files are 0600: loading a pickle runs code.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import os
 import pickle
+import platform
+import sys
 import uuid
+import warnings
 from typing import Any, Iterator, NamedTuple
 
 from ..dataflow.errors import BadCheckpoint
 from ..dataflow.rundir import numbered_runs
 from ..serialize import dumps
+from .errors import CheckpointPythonWarning
 
 logger = logging.getLogger(__name__)
 
 MAGIC = b"DASK-PARSL-CHECKPOINT 1\n"
 _DIGEST_SIZE = 32
 UNKNOWN_TOKEN = "unknown"
+PYTHON_TAG = f"{sys.implementation.name} {platform.python_version()} {importlib.util.MAGIC_NUMBER.hex()}"
 
 
 class Entry(NamedTuple):
@@ -45,6 +55,31 @@ def make_private_dirs(checkpoint_dir: str) -> None:
         path = os.path.join(checkpoint_dir, part)
         os.makedirs(path, mode=0o700, exist_ok=True)
         os.chmod(path, 0o700)
+
+
+def write_python_tag(checkpoint_dir: str) -> None:
+    """Record which Python hashed the calls whose entries ``checkpoint_dir`` holds."""
+    fd = os.open(os.path.join(checkpoint_dir, "python"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(PYTHON_TAG + "\n")
+
+
+def check_python_tag(checkpoint_dir: str) -> None:
+    """Warn if ``checkpoint_dir``'s entries were hashed under another Python bytecode."""
+    try:
+        with open(os.path.join(checkpoint_dir, "python")) as file:
+            tag = file.read().strip()
+    except OSError:  # written before the tag existed
+        return
+    implementation, _, version = tag.partition(" ")
+    version, _, magic = version.partition(" ")
+    if magic != PYTHON_TAG.rsplit(" ", 1)[-1]:
+        warnings.warn(
+            f"Checkpoints in {checkpoint_dir} were written under {implementation} {version}; this is "
+            f"{sys.implementation.name} {platform.python_version()}, whose bytecode differs. App "
+            "fingerprints include bytecode, so cached calls will not find those entries and will "
+            "run again. Run with the Python that wrote them to reuse them, or clear them with "
+            "'dask-parsl checkpoints clear'.", CheckpointPythonWarning, stacklevel=3)
 
 
 class CheckpointStore:
@@ -143,6 +178,8 @@ def load_index(checkpoint_dirs: list[str]) -> dict[str, Entry]:
         except FileNotFoundError:
             logger.warning("checkpoint directory %s has no index; ignoring it", directory)
             continue
+        if names:
+            check_python_tag(directory)
         for name in names:
             hashsum, _, token = name.partition(".")
             if token:

@@ -16,7 +16,8 @@ handlers are wrapped (``internals.before_task_erred``, ``before_worker_removed``
   costs nothing: its tasks simply run elsewhere.
 
 It also fails app tasks that wait longer than ``unrunnable_timeout`` for
-resources that no connected worker offers.
+resources that no connected worker offers: calls made while their cluster had
+no worker (the kernel refuses the others at once, ``executors.resources``).
 
 Every charged try is sent to the kernel that owns the task (a message on its
 client's stream, ``scheduler.events``), which turns it into

@@ -3,7 +3,8 @@
 Providers implement Parsl's ``Staging`` interface and are chosen per executor
 (``DaskExecutor(storage_access=[...])``, default ``DEFAULT_STAGING``): for each
 ``File`` (or ``DataFuture``) among a call's arguments, and each ``File`` in its
-``outputs``, the first provider that accepts the file's URL stages it.
+``outputs``, ``stdout`` or ``stderr``, the first provider that accepts the file's
+URL stages it.
 """
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ class DataManager:
         """Whether a call has files any provider could act on (cheap; the common case is no)."""
         if not _has_files(args, kwargs):
             return False
+        if isinstance(kwargs.get("stdout"), File) or isinstance(kwargs.get("stderr"), File):
+            return True  # staging out gives the stream its DataFuture
         values = call_values(args, kwargs, lists=("inputs", "outputs"), skip=("stdout", "stderr"))
         files = [value for value in values if isinstance(value, _FILE_TYPES)]
         if not files:
@@ -63,6 +66,12 @@ class DataManager:
                                                    worker_function)
         if "outputs" in kwargs:
             future._outputs, function = self.stage_outputs(executor, kwargs, future, function)
+        if isinstance(kwargs.get("stdout"), File):
+            kwargs["stdout"], future._stdout_future, function = self.stage_out_file(
+                executor, kwargs["stdout"], future, function)
+        if isinstance(kwargs.get("stderr"), File):
+            kwargs["stderr"], future._stderr_future, function = self.stage_out_file(
+                executor, kwargs["stderr"], future, function)
         if function is not worker_function:
             record["_worker_function"] = function
         record["args"], record["kwargs"] = args, kwargs
@@ -103,16 +112,21 @@ class DataManager:
         outputs = list(kwargs.get("outputs") or ())
         data_futures = []
         for index, file in enumerate(outputs):
-            if not isinstance(file, File):
-                continue
-            copy = file.cleancopy()
-            provider = self._provider(executor, copy, "out")
-            staged = provider.stage_out(self, executor, copy, app_fu)
-            func = provider.replace_task_stage_out(self, executor, copy, func) or func
-            outputs[index] = copy
-            data_futures.append(DataFuture(staged or app_fu, file, tid=app_fu.tid))
+            if isinstance(file, File):
+                outputs[index], data_future, func = self.stage_out_file(executor, file, app_fu, func)
+                data_futures.append(data_future)
         kwargs["outputs"] = outputs
         return data_futures, func
+
+    def stage_out_file(self, executor: str, file: File, app_fu: Future,
+                       func: Callable) -> tuple[File, DataFuture, Callable]:
+        """Stage out one file the app writes: the copy the app gets, the ``DataFuture``
+        of the user's ``file`` (completing once its stage-out is done), the function to run."""
+        copy = file.cleancopy()
+        provider = self._provider(executor, copy, "out")
+        staged = provider.stage_out(self, executor, copy, app_fu)
+        func = provider.replace_task_stage_out(self, executor, copy, func) or func
+        return copy, DataFuture(staged or app_fu, file, tid=app_fu.tid), func
 
 
 _FILE_TYPES = (File, DataFuture)
