@@ -26,7 +26,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Iterable, Mapping
 
-#: the packages whose private names only dask_parsl/internals.py may use, besides CPython's
+#: the packages whose private names only dask_parsl/internals/ may use, besides CPython's
 FOREIGN_PACKAGES = frozenset({"dask", "distributed", "dask_jobqueue", "tornado"})
 FOREIGN_TOP_LEVEL = FOREIGN_PACKAGES | frozenset(sys.stdlib_module_names)
 

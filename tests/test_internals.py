@@ -1,4 +1,4 @@
-"""dask_parsl/internals.py: version checks at import, and probes that name a missing internal."""
+"""dask_parsl/internals/: version checks at import, and probes that name a missing internal."""
 import subprocess
 import sys
 

@@ -1,0 +1,89 @@
+"""Every private name of dask, distributed, dask-jobqueue and CPython that dask_parsl uses.
+
+Not API. dask_parsl relies on a few internals that have no public equivalent:
+building task graphs (``graphs``), seeing completions in bulk and messaging the
+scheduler (``client``), deciding retries on the scheduler (``scheduler``), apps
+giving up their worker slot while they wait for their own cluster
+(``worker_slots``), submitting batch jobs and waiting for them (``batch``), and
+CPython's (``cpython``). Each access is one named function, whose docstring gives
+the versions it was tested on, so a Dask upgrade breaks dask_parsl in one
+package that lists them all; import them from here.
+
+At import, versions outside ``TESTED`` give one warning (``probes``); a needed
+internal that a probe finds missing raises ``DaskInternalsMissing`` where it is used.
+"""
+from .batch import (
+    jobs_created,
+    start_missing_jobs,
+    workers_per_job,
+)
+from .client import (
+    add_client_stream_handler,
+    after_client_stream_handler,
+    send_to_scheduler,
+)
+from .cpython import (
+    LightFuture,
+    raise_in_thread,
+    replace_result,
+    start_dask_workers_without_main,
+)
+from .graphs import (
+    graph_value,
+    submit_graph,
+    task_ref,
+    task_type,
+    user_arguments,
+)
+from .probes import (
+    TESTED,
+    DaskInternalsMissing,
+    untested_versions,
+    warn_about_untested_versions,
+)
+from .scheduler import (
+    before_task_erred,
+    before_worker_removed,
+    fail_task,
+    retry_erred_task,
+    retry_task_of_lost_worker,
+    tasks_executing_on,
+    tasks_waiting_for_a_worker,
+    unrunnable_since,
+)
+from .worker_slots import (
+    release_worker_slot_while_clients_wait,
+)
+
+__all__ = [
+    "DaskInternalsMissing",
+    "LightFuture",
+    "TESTED",
+    "add_client_stream_handler",
+    "after_client_stream_handler",
+    "before_task_erred",
+    "before_worker_removed",
+    "fail_task",
+    "graph_value",
+    "jobs_created",
+    "raise_in_thread",
+    "release_worker_slot_while_clients_wait",
+    "replace_result",
+    "retry_erred_task",
+    "retry_task_of_lost_worker",
+    "send_to_scheduler",
+    "start_dask_workers_without_main",
+    "start_missing_jobs",
+    "submit_graph",
+    "task_ref",
+    "task_type",
+    "tasks_executing_on",
+    "tasks_waiting_for_a_worker",
+    "unrunnable_since",
+    "untested_versions",
+    "user_arguments",
+    "warn_about_untested_versions",
+    "workers_per_job",
+]
+
+warn_about_untested_versions()

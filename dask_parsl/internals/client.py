@@ -1,0 +1,33 @@
+"""The client's stream-handler table: completions in bulk, messages to the scheduler."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from distributed import Client
+
+from .probes import _require
+
+
+# -- the client's streams (distributed 2026.8.0) -----------------------------------------
+def after_client_stream_handler(client: Client, op: str, after: Callable[..., None]) -> None:
+    """Call ``after(**msg)`` after the client has handled each ``op`` message from the
+    scheduler (``Client._stream_handlers``; tested on distributed 2026.8.0)."""
+    handlers = _require(client, "_stream_handlers", "distributed.Client")
+    original = handlers[op]
+
+    def handler(**msg: Any) -> None:
+        original(**msg)
+        after(**msg)
+
+    handlers[op] = handler
+
+
+def add_client_stream_handler(client: Client, op: str, handler: Callable[..., None]) -> None:
+    """Handle ``op`` messages the scheduler sends this client (tested on distributed 2026.8.0)."""
+    _require(client, "_stream_handlers", "distributed.Client")[op] = handler
+
+
+def send_to_scheduler(client: Client, message: dict) -> None:
+    """Send ``message`` on the client's batched stream to the scheduler, without waiting
+    (``Client._send_to_scheduler``; tested on distributed 2026.8.0)."""
+    _require(client, "_send_to_scheduler", "distributed.Client")(message)

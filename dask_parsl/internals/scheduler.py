@@ -1,0 +1,73 @@
+"""The scheduler's internals: erred tasks, lost workers, retries, unrunnable tasks."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+# -- the scheduler (distributed 2026.8.0) ------------------------------------------------
+def before_task_erred(scheduler: Any, before: Callable[[Any, dict], None]) -> None:
+    """Call ``before(key, msg)`` when a worker reports a failed task, before the scheduler
+    handles it; ``before`` may change ``msg`` (the ``task-erred`` stream handler;
+    tested on distributed 2026.8.0)."""
+    original = scheduler.stream_handlers["task-erred"]
+
+    def task_erred(key: Any, stimulus_id: str, **msg: Any) -> None:
+        before(key, msg)
+        original(key=key, stimulus_id=stimulus_id, **msg)
+
+    scheduler.stream_handlers["task-erred"] = task_erred
+
+
+def before_worker_removed(scheduler: Any, before: Callable[[str, bool], None]) -> None:
+    """Call ``before(address, expected)`` before the scheduler removes a worker, while
+    its tasks are still assigned to it (``Scheduler.remove_worker``; tested on 2026.8.0)."""
+    original = scheduler.remove_worker
+
+    async def remove_worker(address: str, *args: Any, **kwargs: Any) -> Any:
+        before(address, kwargs.get("expected", False))
+        return await original(address, *args, **kwargs)
+
+    scheduler.remove_worker = remove_worker
+
+
+def retry_erred_task(ts: Any, retry: bool) -> None:
+    """Make the scheduler re-queue (``retry``) or fail a task whose try just failed
+    (``TaskState.retries``; tested on distributed 2026.8.0)."""
+    ts.retries = 1 if retry else 0
+
+
+def retry_task_of_lost_worker(scheduler: Any, ts: Any, retry: bool) -> None:
+    """Make the scheduler reschedule (``retry``) or fail with ``KilledWorker`` a task whose
+    worker is being removed (``TaskState.suspicious``, which ``remove_worker`` increments
+    and compares with ``allowed_failures``; tested on distributed 2026.8.0)."""
+    ts.suspicious = -1 if retry else scheduler.allowed_failures
+
+
+def fail_task(scheduler: Any, ts: Any, error: BaseException) -> None:
+    """Fail task ``ts`` (and its dependents) with ``error``, wherever it waits or runs
+    (``Scheduler.transition`` to ``erred``; tested on distributed 2026.8.0)."""
+    import time
+
+    from distributed.protocol import pickle
+
+    stimulus_id = f"dask-parsl-fail-{time.time()}"
+    where = {"worker": ts.processing_on.address} if ts.state == "processing" else {}
+    recommendations = scheduler.transition(ts.key, "erred", stimulus_id, cause=ts.key,
+                                           exception=pickle.dumps(error), exception_text=str(error), **where)
+    scheduler.transitions(recommendations, stimulus_id)
+
+
+def tasks_waiting_for_a_worker(scheduler: Any) -> list:
+    """Tasks the scheduler holds back until a suitable worker exists
+    (``Scheduler.unrunnable`` and ``queued``; tested on distributed 2026.8.0)."""
+    return [*scheduler.unrunnable, *scheduler.queued]
+
+
+def unrunnable_since(scheduler: Any) -> list[tuple[Any, float]]:
+    """``(task, since)`` for tasks no connected worker can run (tested on distributed 2026.8.0)."""
+    return list(scheduler.unrunnable.items())
+
+
+def tasks_executing_on(ws: Any) -> list:
+    """The tasks a worker is running now (``WorkerState.executing``; tested on 2026.8.0)."""
+    return list(ws.executing)
