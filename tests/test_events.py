@@ -3,23 +3,10 @@ per-app counts WorkflowPlugin keeps from the scheduler's side and the kernel's."
 import time
 
 import pytest
+from simple_apps import Boom, boom, double
 
 from dask_parsl import DependencyError, python_app
 from dask_parsl.scheduler import PLUGIN_NAME
-
-
-class Boom(Exception):
-    pass
-
-
-@python_app
-def double(x):
-    return 2 * x
-
-
-@python_app
-def boom():
-    raise Boom("no")
 
 
 def wait_for(condition, timeout=30):

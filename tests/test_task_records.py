@@ -10,28 +10,15 @@ import weakref
 
 import distributed
 import pytest
+from simple_apps import Boom, boom, double
 
 from dask_parsl import DependencyError, States, python_app
-
-
-class Boom(Exception):
-    pass
-
-
-@python_app
-def double(x):
-    return 2 * x
 
 
 @python_app
 def nap(seconds):
     time.sleep(seconds)
     return seconds
-
-
-@python_app
-def boom():
-    raise Boom("no")
 
 
 @python_app
