@@ -49,10 +49,18 @@ ours() {
   [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ]
 }
 start() {  # start NAME COMMAND...: run in a new session, in the background, PID recorded
-  local name=$1; shift
+  local name=$1 pid tries=0; shift
   setsid "$@" </dev/null >>"$LOGS/$name.out" 2>&1 &
-  echo $! >"$STATE/$name.pid"
-  say "started $name, pid $!"
+  pid=$!
+  echo $pid >"$STATE/$name.pid"
+  # Until the wrappers (setsid, setpriv) exec the daemon, its PID runs another program:
+  # wait for the exec, so that `ours` is not read as "exited" on a busy machine.
+  until ours "$name"; do
+    kill -0 "$pid" 2>/dev/null || fail "$name exited at once"
+    [ $(( tries += 1 )) -lt 100 ] || fail "$name did not start within 10 s"
+    sleep 0.1
+  done
+  say "started $name, pid $pid"
 }
 until_ok() {  # until_ok SECONDS NAME COMMAND...: retry COMMAND; give up if daemon NAME died
   local deadline=$(( $(date +%s) + $1 )) name=$2; shift 2
