@@ -8,6 +8,7 @@ from .dataflow.retries import check_retries
 from .errors import ConfigurationError, warn_ignored
 from .executors.base import Executor
 from .executors.dask_executor import DaskExecutor
+from .executors.parsl_style import is_parsl_style
 from .memo.memoizer import check_checkpoint_mode
 
 EXIT_MODES = ("cleanup", "skip", "wait")
@@ -57,10 +58,11 @@ class Config:
     ) -> None:
         self.executors: tuple = tuple(executors or ()) or (DaskExecutor(),)
         for executor in self.executors:
-            if not isinstance(executor, Executor):
+            if not isinstance(executor, Executor) and not is_parsl_style(executor):
                 raise ConfigurationError(
-                    f"{executor!r} is not a dask_parsl executor: use DaskExecutor(...) "
-                    "or ThreadPoolExecutor(...)"
+                    f"{executor!r} is not an executor: use DaskExecutor(...), ThreadPoolExecutor(...), "
+                    "or an object with Parsl's executor interface (label, start(), "
+                    "submit(func, resource_specification, *args, **kwargs), shutdown())"
                 )
         labels = [executor.label for executor in self.executors]
         duplicates = sorted({label for label in labels if labels.count(label) > 1})

@@ -49,6 +49,7 @@ PARSL_MODULES: dict[str, str | Mapping[str, Any]] = {
     "parsl.dataflow.taskrecord": "dask_parsl.dataflow.records",
     "parsl.errors": "dask_parsl.errors",
     "parsl.executors": "dask_parsl.executors",
+    "parsl.executors.base": "dask_parsl.executors.parsl_style",
     "parsl.executors.errors": "dask_parsl.executors.errors",
     "parsl.executors.high_throughput.executor": "dask_parsl.executors",
     "parsl.executors.threads": "dask_parsl.executors",
@@ -57,7 +58,7 @@ PARSL_MODULES: dict[str, str | Mapping[str, Any]] = {
     "parsl.monitoring": {},
     "parsl.providers": "dask_parsl.providers",
     "parsl.usage_tracking.levels": {"DISABLED": 0, "LEVEL_1": 1, "LEVEL_2": 2, "LEVEL_3": 3},
-    "parsl.utils": "dask_parsl.memo",
+    "parsl.utils": "dask_parsl.utils",
 }
 
 _DASK_EXECUTOR = "use HighThroughputExecutor or DaskExecutor: every app runs on Dask workers"

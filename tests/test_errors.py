@@ -161,7 +161,7 @@ def test_duplicate_labels(cluster):
 
 
 def test_not_an_executor():
-    with pytest.raises(ConfigurationError, match="not a dask_parsl executor"):
+    with pytest.raises(ConfigurationError, match="is not an executor: use DaskExecutor"):
         Config(executors=["dask"])
 
 

@@ -3,7 +3,7 @@ per-app counts WorkflowPlugin keeps from the scheduler's side and the kernel's."
 import time
 
 import pytest
-from simple_apps import Boom, boom, double
+from simple_apps import Boom, boom, double, fails_once
 
 from dask_parsl import DependencyError, python_app
 from dask_parsl.scheduler import PLUGIN_NAME
@@ -40,15 +40,6 @@ def test_every_try_of_a_retried_task_is_an_event(load_dfk, tmp_path):
     events = []
     dfk.events.subscribe(events.extend)
     marker = tmp_path / "failed-once"
-
-    @python_app
-    def fails_once(path):
-        import os
-
-        if not os.path.exists(path):
-            open(path, "w").close()
-            raise Boom("first try")
-        return "second try"
 
     future = fails_once(str(marker))
     assert future.result(timeout=60) == "second try"

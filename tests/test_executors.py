@@ -55,12 +55,18 @@ def test_scheduler_address_and_client(cluster, run_dir):
         assert client.status == "running"  # a user's client is left open
 
 
-def test_thread_pool_executor_runs_in_this_process(run_dir):
-    with parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=3)], run_dir=run_dir)) as kernel:
-        pid, _ = where().result()
-        assert pid == os.getpid()
-        assert kernel.executors["threads"].client.nthreads() and sum(
-            kernel.executors["threads"].client.nthreads().values()) == 3
+@python_app
+def meet(barrier):
+    barrier.wait(timeout=30)  # a Barrier cannot be pickled: it must be this very object
+    return os.getpid(), threading.current_thread().name
+
+
+def test_thread_pool_executor_runs_in_threads_of_this_process(run_dir):
+    with parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=3)], run_dir=run_dir)):
+        barrier = threading.Barrier(3)  # passes only if 3 apps run at once
+        met = [f.result(timeout=60) for f in [meet(barrier) for _ in range(3)]]
+        assert {pid for pid, _ in met} == {os.getpid()}
+        assert all(name.startswith("ThreadPoolExecutor-threads") for _, name in met)
 
 
 def test_routing_by_label_and_dependencies_across_executors(cluster, run_dir):

@@ -43,7 +43,8 @@ USER_NAMES = {
     "parsl.providers": ["LocalProvider", "SlurmProvider", "PBSProProvider", "TorqueProvider",
                         "GridEngineProvider", "LSFProvider", "CondorProvider"],
     "parsl.usage_tracking.levels": ["LEVEL_1"],
-    "parsl.utils": ["get_all_checkpoints", "get_last_checkpoint"],
+    "parsl.utils": ["get_all_checkpoints", "get_last_checkpoint", "RepresentationMixin"],
+    "parsl.executors.base": ["ParslExecutor"],
 }
 
 

@@ -37,6 +37,7 @@ def run(command, directory, *args, runs=1, check=True):
     ("htex_tutorial.py", [6], 1),
     ("bash_files.py", [], 1),
     ("retry_handler.py", [], 1),
+    ("custom_executor.py", [], 1),
     ("checkpointing.py", [], 2),
 ])
 def test_same_output_as_parsl(tmp_path, script, args, runs):

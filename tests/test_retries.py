@@ -5,26 +5,16 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
 from distributed import LocalCluster
+from try_log import Flaky, count_try, tries_in
 
 import dask_parsl as parsl
 from dask_parsl import Config, ConfigurationError, DaskExecutor, DependencyError, join_app, python_app
 from dask_parsl.scheduler import PLUGIN_NAME
-
-
-class Flaky(Exception):
-    """Raised by a try that should be retried."""
-
-
-def count_try(path):
-    """Record one try in ``path`` and return how many there have been, across processes."""
-    with open(path, "a") as log:
-        log.write("x")
-    with open(path) as log:
-        return len(log.read())
 
 
 @python_app
@@ -33,10 +23,6 @@ def fails_then_succeeds(path, failures):
     if tries <= failures:
         raise Flaky(f"try {tries}")
     return tries
-
-
-def tries_in(path):
-    return len(open(path).read()) if os.path.exists(path) else 0
 
 
 def plugin_counts(dfk):
@@ -50,6 +36,7 @@ def plugin_counts(dfk):
 
 def test_failed_tries_are_retried_and_the_future_finishes_once(load_dfk, tmp_path):
     dfk = load_dfk(retries=2)
+    retried_before = plugin_counts(dfk).get("fails_then_succeeds", {}).get("retried", 0)  # shared cluster
     path = str(tmp_path / "tries")
     finished = []
     future = fails_then_succeeds(path, 2)
@@ -62,7 +49,7 @@ def test_failed_tries_are_retried_and_the_future_finishes_once(load_dfk, tmp_pat
     assert record["fail_history"] == ["Flaky('try 1')", "Flaky('try 2')"]
     assert future.task_status() == "exec_done"
     assert finished == [future]
-    assert plugin_counts(dfk)["fails_then_succeeds"]["retried"] == 2
+    assert plugin_counts(dfk)["fails_then_succeeds"]["retried"] == retried_before + 2
 
 
 def test_budget_spent_fails_with_the_original_exception(load_dfk, tmp_path):
@@ -105,6 +92,45 @@ def test_retry_handler_sees_the_exception_and_the_task_record(load_dfk, tmp_path
     load_dfk(retries=0, retry_handler=free_for_flaky_only)
     path = str(tmp_path / "tries")
     assert fails_then_succeeds(path, 3).result(timeout=60) == 4
+
+
+def test_retry_handler_runs_in_the_kernel_on_the_full_record(load_dfk, tmp_path):
+    seen = []
+
+    def handler(error, task_record):  # a closure over this test's list: it must run here
+        seen.append((os.getpid(), type(error), task_record["args"], task_record["kwargs"],
+                     task_record["fail_count"], task_record["executor"], task_record["status"].name))
+        return 1
+
+    load_dfk(retries=1, retry_handler=handler)
+    path = str(tmp_path / "tries")
+    future = fails_then_succeeds(path, 1)
+    assert future.result(timeout=60) == 2
+    assert seen == [(os.getpid(), Flaky, (path, 1), {}, 1, "dask", "launched")]
+    assert future.task_record["fail_history"] == ["Flaky('try 1')"]
+
+
+def test_a_slow_retry_handler_never_stalls_the_scheduler(load_dfk, tmp_path):
+    judge = threading.Event()
+
+    def slow_handler(error, task_record):
+        judge.wait(60)
+        return 1
+
+    dfk = load_dfk(retries=1, retry_handler=slow_handler)
+    path = str(tmp_path / "tries")
+    held = fails_then_succeeds(path, 1)
+    deadline = time.monotonic() + 60
+    while tries_in(path) < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    others = [fails_then_succeeds(str(tmp_path / f"other{i}"), 0) for i in range(10)]
+    assert [f.result(timeout=60) for f in others] == [1] * 10
+    assert dfk.executors["dask"].client.run_on_scheduler(lambda: "answering") == "answering"
+    assert not held.done()
+    judge.set()
+    assert held.result(timeout=60) == 2
+    assert held.task_record["fail_count"] == 1 and held.task_record["try_id"] == 1
 
 
 class HandlerBroke(Exception):

@@ -10,7 +10,7 @@ import weakref
 
 import distributed
 import pytest
-from simple_apps import Boom, boom, double
+from simple_apps import boom, double, fails_once
 
 from dask_parsl import DependencyError, States, python_app
 
@@ -29,14 +29,6 @@ def name_of(x=None, inputs=()):
 @python_app(cache=True)
 def cached_square(x):
     return x * x
-
-
-@python_app
-def fails_once(path):
-    if not os.path.exists(path):
-        open(path, "w").close()
-        raise Boom("first try")
-    return "second try"
 
 
 #: the keys of Parsl's TaskRecord, but for its locks and its unused ``checkpoint``

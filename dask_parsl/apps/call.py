@@ -36,21 +36,34 @@ class AppCall:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not _slot_released_while_waiting:
             _release_slot_while_waiting()
-        walltime = kwargs.get("walltime") if self.enforce_walltime else None
-        _app_thread.running = True
-        try:
-            if walltime is None:
-                result = self.func(*args, **kwargs)
-            else:
-                result = call_with_walltime(self.func, walltime, self.name, args, kwargs)
-        finally:
-            _app_thread.running = False
+        result = self.run(args, kwargs)
         if type(result) not in _ALWAYS_PICKLABLE:
             ensure_picklable(result, self.name)
         return result
 
+    def run(self, args: tuple, kwargs: dict) -> Any:
+        """The app's function on ``args``, within its ``walltime``."""
+        walltime = kwargs.get("walltime") if self.enforce_walltime else None
+        _app_thread.running = True
+        try:
+            if walltime is None:
+                return self.func(*args, **kwargs)
+            return call_with_walltime(self.func, walltime, self.name, args, kwargs)
+        finally:
+            _app_thread.running = False
+
     def __reduce__(self) -> tuple:
         return type(self), (self.func, self.name, self.retry, self.enforce_walltime)
+
+
+class InProcessCall(AppCall):
+    """An app call that an executor the kernel drives runs as it likes (in threads of this
+    process, say): nothing is pickled on its way back."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.run(args, kwargs)
 
 
 def _app_is_running() -> bool:

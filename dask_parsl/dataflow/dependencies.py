@@ -16,6 +16,7 @@ import distributed
 from dask import is_dask_collection
 
 from ..internals import graph_value
+from .futures import DataFuture
 
 #: keyword arguments whose list items, not the list, are the values of a call
 INPUTS = ("inputs",)
@@ -165,3 +166,13 @@ def replace_dependencies(
     if isinstance(new_kwargs.get("inputs"), (list, tuple)):
         new_kwargs["inputs"] = graph_value(new_kwargs["inputs"])
     return new_args, new_kwargs
+
+
+def local_value(dep: Any, computed: dict) -> Any:
+    """The value of ``dep`` in this process (blocking until it is there): a
+    ``DataFuture``'s ``File``, a Dask collection's computed result, a future's result."""
+    if isinstance(dep, DataFuture):
+        return dep.file_obj
+    if id(dep) in computed:
+        return computed[id(dep)].result()
+    return dep.result()

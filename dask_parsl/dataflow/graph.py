@@ -1,14 +1,18 @@
 """Turning app calls into Dask tasks: keys, and arguments as graph nodes."""
 from __future__ import annotations
 
+import concurrent.futures
+import threading
 import time
 import uuid
 from typing import TYPE_CHECKING, Any, Callable
 
+import dask
 import distributed
 from dask import is_dask_collection
 
 from ..apps.call import AppCall, file_after
+from ..executors.base import Executor
 from ..internals import graph_value, task_ref, task_type
 from ..memo.cached_call import CachedAppCall
 from .dependencies import DependencyResolver, replace_dependencies
@@ -40,6 +44,8 @@ class GraphBuilder:
         self.events = events
         self.key_token = uuid.uuid4().hex[:8]
         self.memo: MemoLauncher | None = None  # set by the kernel
+        #: where Dask collections given to joins and direct executors' calls are computed
+        self.collections_executor: Any = None
         self._task = task_type()
         self._calls: dict[tuple, AppCall] = {}
 
@@ -56,7 +62,9 @@ class GraphBuilder:
         collections = [dep for dep in depends if not isinstance(dep, FUTURE_TYPES)]
         if not collections:
             return {}
-        where = executor or next(iter(self.executors.values()))
+        where = executor if hasattr(executor, "compute") else self.collections_executor
+        if where is None:  # no Dask cluster: Dask's local scheduler, in a thread
+            return {id(c): _compute_in_thread(c) for c in collections if is_dask_collection(c)}
         return {id(c): where.compute(c) for c in collections if is_dask_collection(c)}
 
     def ready(self, dep: Any, executor: Any) -> bool:
@@ -73,8 +81,9 @@ class GraphBuilder:
             return dep.done() or self.ready(dep.parent, executor)
         if isinstance(dep, distributed.Future):
             # another client's future may not have reached the scheduler yet: wait for it
-            return (executor is not None and executor.same_scheduler(dep)
-                    and (dep.client is executor.client or dep.done()))
+            if not isinstance(executor, Executor):  # a join, or an executor the kernel drives
+                return dep.done()
+            return executor.same_scheduler(dep) and (dep.client is executor.client or dep.done())
         return dep.done()
 
     def enqueue(self, record: TaskRecord, plan: MemoPlan | None = None, memo_deps: list = ()) -> None:
@@ -134,7 +143,20 @@ class GraphBuilder:
         if call is None:
             call_class = CachedAppCall if cached else AppCall
             call = call_class(worker_function or app.worker_function(), app.__name__,
-                              self.retry_policy(app), enforce_walltime=app.kind != "bash")
+                              self.retry_policy(app).for_scheduler(), enforce_walltime=app.kind != "bash")
             if worker_function is None:
                 self._calls[app, cached] = call
         return call
+
+
+def _compute_in_thread(collection: Any) -> concurrent.futures.Future:
+    future: concurrent.futures.Future = concurrent.futures.Future()
+
+    def compute() -> None:
+        try:
+            future.set_result(dask.compute(collection)[0])
+        except BaseException as error:
+            future.set_exception(error)
+
+    threading.Thread(target=compute, name="dask-parsl-collection", daemon=True).start()
+    return future

@@ -9,11 +9,11 @@ from __future__ import annotations
 import concurrent.futures
 from typing import TYPE_CHECKING, Any
 
-from .dependencies import replace_dependencies
+from .dependencies import local_value, swap_dependencies
 from .errors import JoinError
-from .futures import FUTURE_TYPES, ON_WORKER, AppFuture, DataFuture
+from .futures import FUTURE_TYPES, ON_WORKER, AppFuture
 from .outcomes import Outcomes, failed_dependencies
-from .retries import charge_failed_try
+from .retries import charge_try_here
 from .states import States
 from .waiting import when_all_done
 
@@ -39,12 +39,12 @@ class JoinRunner:
             computed = record["_computed"] if record["depends"] else {}
 
             def value(dep: Any) -> Any:
-                return _local_value(dep, computed)
+                return local_value(dep, computed)
 
-            if record["memoize"] and self.graph.memo.answer_join(record, value):
+            if record["memoize"] and self.graph.memo.answer_on_client(record, value):
                 return
             if record["depends"]:
-                args, kwargs = replace_dependencies(self.graph.resolver, args, kwargs, value)
+                args, kwargs = swap_dependencies(self.graph.resolver, args, kwargs, value)
             inner = self._call_body(record, args, kwargs)
         except _ChargedFailure as failure:
             self.outcomes.fail(record, failure.error, counted=True)
@@ -64,7 +64,7 @@ class JoinRunner:
         inner_futures = [inner] if single else inner
         if not inner_futures:
             if record["memoize"]:
-                self.graph.memo.join_finished(record, [])
+                self.graph.memo.finished_on_client(record, [])
             self.outcomes.complete(record, [])
             return
         when_all_done(inner_futures, lambda: self.pool.submit(self._finish, record, inner_futures, single))
@@ -76,13 +76,9 @@ class JoinRunner:
             try:
                 return record["app"].func(*args, **kwargs)
             except Exception as error:
-                try:
-                    retry = charge_failed_try(policy, record, error)
-                except Exception as handler_error:  # the task fails with it, as on the scheduler
-                    record["fail_history"] = [*record["fail_history"][:-1], repr(handler_error)]
-                    raise _ChargedFailure(handler_error) from None
-                if not retry:
-                    raise _ChargedFailure(error) from None
+                final = charge_try_here(policy, record, error)
+                if final is not None:
+                    raise _ChargedFailure(final) from None
                 self.outcomes.events.try_failed(record, {"retry": True, "error": repr(error)})
 
     def _finish(self, record: dict, inner: list, single: bool) -> None:
@@ -97,7 +93,7 @@ class JoinRunner:
             if record["memoize"]:
                 values = [f.result() for f in inner]
                 value = values[0] if single else values
-                self.graph.memo.join_finished(record, value)
+                self.graph.memo.finished_on_client(record, value)
                 self.outcomes.complete(record, value)
             elif len(remote) == len(inner) and len(executors) == 1:
                 # the results stay where they are; the join's future points at them
@@ -122,10 +118,3 @@ class _ChargedFailure(Exception):
         super().__init__(error)
         self.error = error
 
-
-def _local_value(dep: Any, computed: dict) -> Any:
-    if isinstance(dep, DataFuture):
-        return dep.file_obj
-    if id(dep) in computed:
-        return computed[id(dep)].result()
-    return dep.result()

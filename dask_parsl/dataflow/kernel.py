@@ -3,7 +3,8 @@
 ``submit`` makes the task's record and future (``records``), finds its
 dependencies (``dependencies``), chooses its executor (``routing``), stages its
 files (``staging``), and launches it once its dependencies allow: a join body
-(``joins``), a cached call (``memo.launch``) or a Dask task (``graph``). How a
+(``joins``), a call on an executor the kernel drives (``direct``), a cached
+call (``memo.launch``) or a Dask task (``graph``). How a
 task ends is ``outcomes``; every state change is a ``TaskEvent`` (``events``).
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..apps.autolog import default_std_autopath, name_auto_logs
 from ..apps.lifted import LiftedCalls
 from ..config import Config
 from ..errors import NoDataFlowKernelError
+from ..executors.base import Executor
 from ..executors.resources import dask_options
 from ..internals import replace_result
 from ..memo.launch import MemoLauncher
@@ -28,6 +30,7 @@ from ..staging.data_manager import DataManager
 from ..staging.files import File
 from . import current
 from .dependencies import SHALLOW_DEPENDENCY_RESOLVER, gather_dependencies
+from .direct import DirectRunner
 from .errors import TaskCancelledAtCleanup
 from .events import EventStream
 from .futures import ON_WORKER, AppFuture, DataFuture
@@ -35,6 +38,7 @@ from .graph import GraphBuilder
 from .joins import JoinRunner
 from .outcomes import Outcomes, failed_dependencies
 from .records import TaskRecord, TaskTable
+from .remote_retries import RemoteRetries
 from .routing import JOIN_EXECUTOR, Router
 from .rundir import make_rundir, start_file_logging
 from .state_log import StateLog
@@ -71,6 +75,7 @@ class DataFlowKernel:
         self.executors: dict[str, Any] = {}
         self.graph = GraphBuilder(config, self.executors, self.resolver, self.events)
         self.joins = JoinRunner(self._pool, self.graph, self.outcomes)
+        self.direct = DirectRunner(self._pool, self.graph, self.outcomes)
         self.data_manager = DataManager(self)
         self.lifted = LiftedCalls(self)
         self.memoizer = config.memoizer or BasicMemoizer(
@@ -78,13 +83,21 @@ class DataFlowKernel:
             checkpoint_mode=config.checkpoint_mode, memoize=config.app_cache)
         self.memo_launcher = MemoLauncher(self.memoizer, self.graph, self.outcomes, self._resubmit)
         self.graph.memo = self.outcomes.memo = self.memo_launcher
+        if config.retry_handler is not None:
+            self.outcomes.remote_retries = RemoteRetries(self._pool, self.graph, self.outcomes)
         try:
             self.memoizer.start(run_dir=self.run_dir, config_run_dir=config.run_dir)
-            for position, executor in enumerate(config.executors):
-                executor.start(self.run_dir, self.outcomes, config=config)
+            counts_joins = True  # the first Dask executor counts join tasks
+            for executor in config.executors:
                 self.executors[executor.label] = executor
-                joins = (JOIN_EXECUTOR,) if position == 0 else ()  # the first executor counts joins
-                executor.follow(self.events, (executor.label, *joins))
+                if not isinstance(executor, Executor):  # Parsl's interface: the kernel drives it
+                    self.direct.start(executor, self.run_dir, self.run_id)
+                    continue
+                executor.start(self.run_dir, self.outcomes, config=config)
+                executor.follow(self.events, (executor.label, *((JOIN_EXECUTOR,) if counts_joins else ())))
+                counts_joins = False
+            self.graph.collections_executor = next(
+                (executor for executor in self.executors.values() if isinstance(executor, Executor)), None)
         except BaseException:
             self._shutdown_executors()
             self.events.close()
@@ -183,6 +196,8 @@ class DataFlowKernel:
             self.outcomes.fail_with_dependencies(record)
         elif record.join:
             self.joins.launch(record)
+        elif record.executor in self.direct.labels:
+            self.direct.launch(record)
         elif record.memoize:
             self.memo_launcher.launch(record)
         else:

@@ -18,6 +18,7 @@ from .waiting import when_all_done
 
 if TYPE_CHECKING:
     from ..memo.launch import MemoLauncher
+    from .remote_retries import RemoteRetries
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Outcomes:
         self.table = table
         self.events = events
         self.memo: MemoLauncher | None = None  # set by the kernel
+        self.remote_retries: RemoteRetries | None = None  # set by the kernel
 
     def complete(self, record: TaskRecord, value: Any, state: States = States.exec_done) -> None:
         self._finish(record, state)
@@ -115,8 +117,8 @@ class Outcomes:
         self.fail_unless_dependencies_failed(future.task_record, error)
 
     def task_event(self, future: AppFuture, event: dict) -> None:
-        """A report about a running task: a failed try, what its worker memoized, or
-        when and where it ran."""
+        """A report about a running task: a failed try (charged, or to decide with the
+        kernel's retry_handler), what its worker memoized, or when and where it ran."""
         record = future.task_record
         kind = event["kind"]
         if kind == "try":
@@ -127,6 +129,8 @@ class Outcomes:
                 record._try_time_launched, record._try_time_returned = time.time(), None
                 record.status = States.launched
             self.events.try_failed(record, event)
+        elif kind == "decide" and self.remote_retries is not None:
+            self.remote_retries.decide(future, event)
         elif kind == "run":
             self.events.ran(record, event)
         elif kind == "memo" and self.memo is not None:

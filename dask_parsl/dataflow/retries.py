@@ -2,8 +2,10 @@
 
 Each failed try costs ``retry_handler(error, task_record)`` (1 by default); a task
 is tried again while its total cost is within ``retries``. ``WorkflowPlugin``
-charges the tries of tasks on Dask clusters, where they fail; the kernel charges
-the tries it runs itself (join bodies, executors that are not Dask clusters).
+charges the tries of tasks on Dask clusters, where they fail, unless a
+``retry_handler`` must see the task's full record: then the kernel charges them
+(``remote_retries``), as it charges the tries it runs itself (join bodies,
+executors it drives).
 """
 from __future__ import annotations
 
@@ -17,20 +19,33 @@ logger = logging.getLogger(__name__)
 
 
 class RetryPolicy:
-    """How many failures a task may absorb, and what each one costs."""
+    """How many failures a task may absorb, and what each one costs.
 
-    __slots__ = ("retries", "handler")
+    ``handler_on_client``: the policy of a Dask task whose kernel has a
+    ``retry_handler``; the scheduler asks the kernel, which runs the handler on the
+    full task record (``dataflow.remote_retries``), rather than charging it itself.
+    """
 
-    def __init__(self, retries: int, handler: Callable[[BaseException, dict], float] | None = None) -> None:
+    __slots__ = ("retries", "handler", "handler_on_client")
+
+    def __init__(self, retries: int, handler: Callable[[BaseException, dict], float] | None = None,
+                 handler_on_client: bool = False) -> None:
         self.retries = retries
         self.handler = handler
+        self.handler_on_client = handler_on_client
 
     def charge(self, error: BaseException, task_record: dict) -> bool:
         """Count a failed try in ``task_record``; whether to try again (``charge_failed_try``)."""
         return charge_failed_try(self, task_record, error)
 
+    def for_scheduler(self) -> RetryPolicy:
+        """This policy as a Dask task carries it: the handler stays with the kernel."""
+        if self.handler is None:
+            return self
+        return RetryPolicy(self.retries, None, handler_on_client=True)
+
     def __reduce__(self) -> tuple:
-        return RetryPolicy, (self.retries, self.handler)
+        return RetryPolicy, (self.retries, self.handler, self.handler_on_client)
 
     def __repr__(self) -> str:
         return f"RetryPolicy(retries={self.retries}, handler={self.handler!r})"
@@ -66,6 +81,18 @@ def charge_failed_try(policy: RetryPolicy | None, record: dict, error: BaseExcep
     if retry:
         record["try_id"] += 1
     return retry
+
+
+def charge_try_here(policy: RetryPolicy | None, record: dict, error: BaseException) -> BaseException | None:
+    """Charge a try that failed where the kernel sees it (a join body, an executor it
+    drives, a decision the scheduler asked for): None to try again, else the error the
+    task fails with, which is the handler's own if the handler raised."""
+    try:
+        return None if charge_failed_try(policy, record, error) else error
+    except Exception as handler_error:
+        logger.info("retry_handler raised %r for task %s: not retrying", handler_error, record["id"])
+        record["fail_history"] = [*record["fail_history"][:-1], repr(handler_error)]
+        return handler_error
 
 
 def note_retried_try(record: dict, error_text: str, cost: float, retry: bool) -> None:

@@ -15,7 +15,7 @@ from .. import parsl_aliases, settings
 from ..errors import ConfigurationError, warn_ignored
 from ..internals import send_to_scheduler, start_dask_workers_without_main
 from ..memo.cached_call import MEMO_TOPIC
-from ..scheduler.events import KERNEL_EVENTS_OP, SUBSCRIBE_OP
+from ..scheduler.events import KERNEL_EVENTS_OP, RETRY_DECIDED_OP, SUBSCRIBE_OP
 from ..scheduler.plugin import WorkflowPlugin
 from ..scheduler.task_logs import WorkerTaskLogs
 from .base import Executor, TaskListener
@@ -249,6 +249,13 @@ class DaskExecutor(Executor):
 
     def submit(self, key: str, task: Any, app_future: Any, options: dict | None = None) -> None:
         self._batcher.put(key, task, app_future, options)
+
+    def retry_decided(self, key: str, retry: bool, exception: bytes | None, fail_cost: float,
+                      fail_count: int) -> None:
+        """Answer ``WorkflowPlugin`` about a failed try it holds (``dataflow.remote_retries``)."""
+        send_to_scheduler(self.client, {"op": RETRY_DECIDED_OP, "key": key, "retry": retry,
+                                        "exception": exception, "fail_cost": fail_cost,
+                                        "fail_count": fail_count})
 
     def gather(self, remote: Any) -> Any:
         return self.client.gather(remote)

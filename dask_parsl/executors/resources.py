@@ -20,11 +20,18 @@ Offered = Callable[[Iterable[str]], "Mapping[str, float] | None"]
 
 def dask_options(executor: Any, specification: Any) -> dict | None:
     """What a call with ``specification`` asks of Dask on ``executor`` (None: a join app,
-    whose body the kernel runs): ``{"resources": {...}, "priority": n}``, or None."""
+    whose body the kernel runs): ``{"resources": {...}, "priority": n}``, or None. An
+    executor of Parsl's interface gets the specification itself; its
+    ``validate_resource_spec``, if any, may refuse it now."""
     _check_mapping(specification)
     if executor is None:
         raise InvalidResourceSpecification(
             specification, "Join apps run in the kernel's threads and take no resource specification.")
+    if not hasattr(executor, "dask_options"):  # Parsl's interface: the executor's own submit checks
+        validate = getattr(executor, "validate_resource_spec", None)
+        if validate is not None:
+            validate(specification)
+        return None
     return executor.dask_options(specification)
 
 

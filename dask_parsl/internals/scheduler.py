@@ -5,17 +5,25 @@ from typing import Any, Callable
 
 
 # -- the scheduler (distributed 2026.8.0) ------------------------------------------------
-def before_task_erred(scheduler: Any, before: Callable[[Any, dict], None]) -> None:
-    """Call ``before(key, msg)`` when a worker reports a failed task, before the scheduler
-    handles it; ``before`` may change ``msg`` (the ``task-erred`` stream handler;
-    tested on distributed 2026.8.0)."""
+def before_task_erred(scheduler: Any, before: Callable[[Any, str, dict], bool]) -> None:
+    """Call ``before(key, stimulus_id, msg)`` when a worker reports a failed task, before
+    the scheduler handles it; ``before`` may change ``msg``, or return False to hold the
+    report and hand it over later with ``handle_task_erred`` (the ``task-erred`` stream
+    handler; tested on distributed 2026.8.0)."""
     original = scheduler.stream_handlers["task-erred"]
 
     def task_erred(key: Any, stimulus_id: str, **msg: Any) -> None:
-        before(key, msg)
-        original(key=key, stimulus_id=stimulus_id, **msg)
+        if before(key, stimulus_id, msg):
+            original(key=key, stimulus_id=stimulus_id, **msg)
 
     scheduler.stream_handlers["task-erred"] = task_erred
+
+
+def handle_task_erred(scheduler: Any, key: Any, stimulus_id: str, msg: dict) -> None:
+    """Let the scheduler handle a failed-task report held by ``before_task_erred``; it
+    ignores a report about a try that is no longer running (``Scheduler.handle_task_erred``;
+    tested on distributed 2026.8.0)."""
+    scheduler.handle_task_erred(key=key, stimulus_id=stimulus_id, **msg)
 
 
 def before_worker_removed(scheduler: Any, before: Callable[[str, bool], None]) -> None:

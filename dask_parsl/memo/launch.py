@@ -1,5 +1,5 @@
-"""The kernel's side of memoization: answering cached calls (join calls included), and
-recomputing damaged entries."""
+"""The kernel's side of memoization: answering cached calls (those whose values are on
+the client included: joins, executors the kernel drives), and recomputing damaged entries."""
 from __future__ import annotations
 
 import logging
@@ -65,10 +65,10 @@ class MemoLauncher:
             when_all_done([found], lambda: self._complete_like(record, found))
         return True
 
-    # -- join apps: their bodies and results are on the client ---------------------------
-    def answer_join(self, record: dict, local_value: Callable[[Any], Any]) -> bool:
-        """Hash a cached join call (dependency values by ``local_value(dep)``) and finish
-        it from the memo table or the checkpoints if it can; False: run its body."""
+    # -- calls whose arguments and results are on the client (joins, direct executors) ----
+    def answer_on_client(self, record: dict, local_value: Callable[[Any], Any]) -> bool:
+        """Hash a cached call here (dependency values by ``local_value(dep)``) and finish
+        it from the memo table or the checkpoints if it can; False: run it."""
         _, plan, deps = self.memoizer.plan(record, self.graph.resolver, "")
         hashsum = plan.hashsum or hash_call(plan.structure, [
             token if token is not None else value_token(local_value(dep), index, record["func_name"])
@@ -78,8 +78,9 @@ class MemoLauncher:
         record["hashsum"] = hashsum
         return False
 
-    def join_finished(self, record: dict, value: Any) -> None:
-        """A cached join's final value: share it, and save it to the checkpoint store."""
+    def finished_on_client(self, record: dict, value: Any) -> None:
+        """The value of a cached call that ``answer_on_client`` did not answer: share it,
+        and save it to the checkpoint store."""
         future, hashsum = record["app_fu"], record["hashsum"]
         future._memo_token = token = result_token(value)
         self.memoizer.hashed(hashsum, future, sizeof(value))
@@ -88,7 +89,7 @@ class MemoLauncher:
             try:
                 store.write(hashsum, token, value)
             except Exception:
-                logger.exception("Could not checkpoint the result of join app %s (task %s)",
+                logger.exception("Could not checkpoint the result of app %s (task %s)",
                                  record["func_name"], record["id"])
 
     def _complete_like(self, record: dict, earlier: AppFuture) -> None:

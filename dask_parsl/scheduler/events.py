@@ -6,6 +6,11 @@ once the kernel has subscribed (``SUBSCRIBE_OP``), when and on which worker each
 try ran. From a kernel (op ``KERNEL_EVENTS_OP``): counts of its tasks that never
 reach the scheduler (answered from the cache, failed before launch, join apps),
 so the plugin's per-app counters are whole. The scheduler's stream batches them.
+
+When the kernel has a ``retry_handler``, a failed try goes to the kernel as a
+``"decide"`` event with the pickled exception, while the plugin holds the task;
+the kernel answers with ``RETRY_DECIDED_OP`` (retry or not, the task's cost so far,
+and the handler's own exception if it raised).
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from typing import Any
 EVENTS_OP = "dask-parsl-events"
 SUBSCRIBE_OP = "dask-parsl-subscribe"
 KERNEL_EVENTS_OP = "dask-parsl-kernel-events"
+RETRY_DECIDED_OP = "dask-parsl-retry-decided"
 
 
 def run_times(startstops: Any) -> tuple[float, float] | None:

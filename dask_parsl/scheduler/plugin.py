@@ -8,7 +8,10 @@ handlers are wrapped (``internals.before_task_erred``, ``before_worker_removed``
 
 * ``task-erred`` (an app raised): charge the try to the task's budget, then
   set the scheduler's own ``TaskState.retries`` to 1 or 0 so that
-  ``stimulus_task_erred`` re-queues or fails the task;
+  ``stimulus_task_erred`` re-queues or fails the task. If the kernel has a
+  ``retry_handler``, which needs the task's full record (its arguments never reach
+  the scheduler), the report is held and the kernel asked; its answer re-queues or
+  fails the task. The event loop never waits for a handler;
 * ``remove_worker`` (a worker died with tasks running): charge each running
   app task, then steer the scheduler's ``suspicious`` count so the task is
   rescheduled, or fails with ``KilledWorker`` once the budget is spent. A
@@ -45,6 +48,7 @@ from ..internals import (
     before_task_erred,
     before_worker_removed,
     fail_task,
+    handle_task_erred,
     retry_erred_task,
     retry_task_of_lost_worker,
     tasks_waiting_for_a_worker,
@@ -52,7 +56,7 @@ from ..internals import (
 )
 from .counters import AppCounters, changes_counts
 from .errors import JobSubmissionFailed, ResourcesUnavailable, WorkerLost
-from .events import EVENTS_OP, KERNEL_EVENTS_OP, SUBSCRIBE_OP, run_times
+from .events import EVENTS_OP, KERNEL_EVENTS_OP, RETRY_DECIDED_OP, SUBSCRIBE_OP, run_times
 from .task_logs import is_app_task, quiet_app_tasks
 
 if TYPE_CHECKING:
@@ -84,12 +88,15 @@ class WorkflowPlugin(SchedulerPlugin):
         #: app tasks per app name and state
         self.tasks = AppCounters()
         self._tries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        #: failed-try reports held until the task's kernel decides: key -> (stimulus_id, msg)
+        self._held: dict[Any, tuple[str, dict]] = {}
         self._kernels: set[str] = set()  # clients of dask_parsl kernels
         self._subscribers: set[str] = set()  # those that also want run times
         before_task_erred(scheduler, self._task_erred)
         before_worker_removed(scheduler, self._worker_removed)
         scheduler.stream_handlers[SUBSCRIBE_OP] = self._subscribe
         scheduler.stream_handlers[KERNEL_EVENTS_OP] = self._kernel_events
+        scheduler.stream_handlers[RETRY_DECIDED_OP] = self._retry_decided
         self._stop_quieting = quiet_app_tasks("distributed.scheduler", scheduler.tasks.get)
 
     async def close(self) -> None:
@@ -121,17 +128,24 @@ class WorkflowPlugin(SchedulerPlugin):
     def remove_client(self, scheduler: Scheduler, client: str) -> None:
         self._kernels.discard(client)
         self._subscribers.discard(client)
+        for key in [key for key in self._held if not self._kernel_of(self.scheduler.tasks.get(key))]:
+            self._retry_decided(key, retry=False)  # no kernel left to ask
 
     def _kernel_events(self, counts: list, **_: Any) -> None:
         for app, state, amount in counts:
             self.tasks.count(app, state, amount)
 
     # -- decisions ------------------------------------------------------------------------
-    def _task_erred(self, key: Any, msg: dict) -> None:
+    def _task_erred(self, key: Any, stimulus_id: str, msg: dict) -> bool:
         ts = self.scheduler.tasks.get(key)
         call = _app_call_of(ts)
         if call is None or ts.state != "processing" or ts.run_id != msg.get("run_id"):
-            return
+            return True
+        if call.retry is not None and call.retry.handler_on_client:
+            kernel = self._kernel_of(ts)
+            if kernel is not None:
+                self._ask_kernel(ts, kernel, stimulus_id, msg)
+                return False
         error = _load_exception(msg.get("exception"))
         try:
             times = run_times(msg.get("startstops"))
@@ -142,6 +156,48 @@ class WorkflowPlugin(SchedulerPlugin):
             msg["exception_text"] = repr(handler_error)
             retry = False
         retry_erred_task(ts, retry)
+        return True
+
+    def _ask_kernel(self, ts: Any, kernel: str, stimulus_id: str, msg: dict) -> None:
+        """Hold the failed try of ``ts`` and send it to its kernel, whose retry_handler decides."""
+        self._held[ts.key] = (stimulus_id, msg)
+        event = {"kind": "decide", "key": ts.key, "exception": _exception_bytes(msg.get("exception")),
+                 "error": str(msg.get("exception_text", ""))[:2000], "worker": msg.get("worker")}
+        times = run_times(msg.get("startstops"))
+        if times is not None:
+            event["start"], event["stop"] = times
+        self.scheduler.client_comms[kernel].send({"op": EVENTS_OP, "events": [event]})
+
+    def _retry_decided(self, key: Any, retry: bool, exception: bytes | None = None,
+                       fail_cost: float | None = None, fail_count: int | None = None, **_: Any) -> None:
+        """The kernel's answer about a held try: re-queue the task or fail it (with the
+        handler's exception, if it raised); the task's budget so far comes along."""
+        held = self._held.pop(key, None)
+        ts = self.scheduler.tasks.get(key)
+        if held is None or ts is None:
+            return
+        stimulus_id, msg = held
+        call = _app_call_of(ts)
+        if call is not None:
+            self.counts.setdefault(call.name, Counter())["retried" if retry else "failed"] += 1
+            if fail_cost is not None:  # the budget lost workers are charged to, here
+                record = self._tries.get(ts)
+                if record is None:
+                    record = self._tries[ts] = new_try_record(_task_id(key), call.name)
+                record["fail_cost"], record["fail_count"] = fail_cost, fail_count
+        if exception is not None:
+            msg["exception"] = to_serialize(exception)
+            msg["exception_text"] = repr(_load_exception(exception))
+        retry_erred_task(ts, retry)
+        handle_task_erred(self.scheduler, key, stimulus_id, msg)
+
+    def _kernel_of(self, ts: Any) -> str | None:
+        """The connected kernel client that holds ``ts``, if any."""
+        comms = self.scheduler.client_comms
+        for client in (ts.who_wants or ()) if ts is not None else ():
+            if client.client_key in self._kernels and client.client_key in comms:
+                return client.client_key
+        return None
 
     def _worker_removed(self, address: str, expected: bool) -> None:
         if expected or self.scheduler.status in _SHUTTING_DOWN:
@@ -155,7 +211,8 @@ class WorkflowPlugin(SchedulerPlugin):
             call = _app_call_of(ts)
             if call is None:
                 continue
-            if retiring:  # not the task's fault: run it elsewhere, free of charge
+            # not the task's fault, or its failed try is with its kernel: run it elsewhere, free of charge
+            if retiring or self._held.pop(ts.key, None) is not None:
                 retry_task_of_lost_worker(self.scheduler, ts, retry=True)
                 continue
             try:
@@ -228,13 +285,20 @@ def _task_id(key: Any) -> Any:
         return key
 
 
+def _exception_bytes(payload: Any) -> Any:
+    """The pickled exception of a worker's report, as it came (the scheduler may not be
+    able to load its class; the kernel can)."""
+    if isinstance(payload, Serialized):
+        return deserialize(payload.header, payload.frames)
+    if isinstance(payload, Serialize):
+        return payload.data
+    return payload
+
+
 def _load_exception(payload: Any) -> BaseException:
     """The exception a worker reported, as an object."""
     try:
-        if isinstance(payload, Serialized):
-            payload = deserialize(payload.header, payload.frames)
-        elif isinstance(payload, Serialize):
-            payload = payload.data
+        payload = _exception_bytes(payload)
         if isinstance(payload, (bytes, bytearray, memoryview)):
             payload = pickle.loads(payload)
     except Exception as error:  # the exception's class is not importable here

@@ -1,0 +1,75 @@
+"""A ``retry_handler`` for tasks on Dask clusters, run by the kernel on the full task record.
+
+The task's arguments never reach the scheduler, so when the kernel has a handler
+``WorkflowPlugin`` holds each failed try and sends it here (a ``"decide"`` event).
+The handler runs in the kernel's thread pool, never on the scheduler's event loop;
+the answer goes back to the plugin, which re-queues or fails the task.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from distributed.protocol import pickle
+
+from .retries import charge_try_here
+from .states import States
+
+if TYPE_CHECKING:
+    from .futures import AppFuture
+    from .graph import GraphBuilder
+    from .outcomes import Outcomes
+
+logger = logging.getLogger(__name__)
+
+
+class RemoteRetries:
+    """Decides the retries of failed Dask tasks with the kernel's ``retry_handler``."""
+
+    def __init__(self, pool: concurrent.futures.ThreadPoolExecutor, graph: GraphBuilder,
+                 outcomes: Outcomes) -> None:
+        self.pool = pool
+        self.graph = graph
+        self.outcomes = outcomes
+
+    def decide(self, future: AppFuture, event: dict) -> None:
+        """A failed try of ``future``'s task waits on the scheduler for a decision."""
+        self.pool.submit(self._decide, future, event)
+
+    def _decide(self, future: AppFuture, event: dict) -> None:
+        record = future.task_record
+        error = _exception_of(event)
+        final = charge_try_here(self.graph.retry_policy(record.app), record, error)
+        retry = final is None
+        if retry:
+            self.outcomes.events.try_failed(record, {**event, "retry": True, "error": repr(error)})
+            record.status = States.fail_retryable
+            record.status = States.pending
+            record._try_time_launched, record._try_time_returned = time.time(), None
+            record.status = States.launched
+        else:  # counted again, with the error it fails with, when the scheduler fails it
+            record.fail_count -= 1
+            record.fail_history = record.fail_history[:-1]
+        replaced = None if final is None or final is error else _pickled(final)
+        try:
+            future._executor.retry_decided(event["key"], retry, replaced, record.fail_cost,
+                                           record.fail_count + (0 if retry else 1))
+        except Exception:
+            logger.exception("Could not send the retry decision of task %s", record.id)
+
+
+def _exception_of(event: dict) -> BaseException:
+    try:
+        error = pickle.loads(event["exception"])
+    except Exception as cannot_load:
+        return RuntimeError(f"{event.get('error')} (its exception could not be loaded: {cannot_load!r})")
+    return error if isinstance(error, BaseException) else RuntimeError(repr(error))
+
+
+def _pickled(error: BaseException) -> bytes:
+    try:
+        return pickle.dumps(error)
+    except Exception:
+        return pickle.dumps(RuntimeError(repr(error)))
