@@ -58,6 +58,13 @@ class Config:
     ) -> None:
         self.executors: tuple = tuple(executors or ()) or (DaskExecutor(),)
         for executor in self.executors:
+            if not isinstance(executor, Executor) and getattr(executor, "provider", None) is not None:
+                raise ConfigurationError(
+                    f"{type(executor).__name__} {executor.label!r} gets its workers through Parsl's "
+                    "own services (a provider, blocks), which dask_parsl does not run: use "
+                    "dask_parsl's HighThroughputExecutor or DaskExecutor(provider=...), which take "
+                    "the same provider"
+                )
             if not isinstance(executor, Executor) and not is_parsl_style(executor):
                 raise ConfigurationError(
                     f"{executor!r} is not an executor: use DaskExecutor(...), ThreadPoolExecutor(...), "

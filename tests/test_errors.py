@@ -165,6 +165,13 @@ def test_not_an_executor():
         Config(executors=["dask"])
 
 
+def test_parsl_block_executors_are_named_with_what_to_use_instead():
+    from parsl.executors import HighThroughputExecutor as ParslHighThroughputExecutor
+
+    with pytest.raises(ConfigurationError, match="use dask_parsl's HighThroughputExecutor"):
+        Config(executors=[ParslHighThroughputExecutor(label="htex")])
+
+
 def test_bad_exit_mode():
     with pytest.raises(ConfigurationError, match="exit_mode"):
         Config(exit_mode="later")

@@ -224,6 +224,10 @@ def test_a_raising_retry_handler_fails_the_task_with_its_exception(load, tries):
         with pytest.raises(HandlerBroke, match="cannot judge Flaky"):
             future.result(timeout=60)
         assert future.task_status() == "failed"
+        record = future.task_record
+        # as in Parsl: the budget is spent, and the history keeps the app's own failure
+        assert record["fail_count"] == 1 and record["fail_cost"] == 6
+        assert record["fail_history"] == ["Flaky('try 1')"]
     assert tries_in(tries()) == 1
 
 

@@ -8,6 +8,7 @@ import textwrap
 import threading
 import time
 
+import distributed
 import pytest
 from distributed import LocalCluster
 from try_log import Flaky, count_try, tries_in
@@ -231,6 +232,48 @@ def test_a_killed_worker_fails_the_task_when_the_budget_is_spent(killable_cluste
             future.result(timeout=120)
         assert tries_in(path) == 1
         assert fails_then_succeeds(str(tmp_path / "after"), 0).result(timeout=120) == 1
+
+
+@python_app
+def fails_first_where_noted(path, where):
+    """Fails its first try, noting the worker it ran on; later tries take a while."""
+    if count_try(path) == 1:
+        with open(where, "w") as note:
+            note.write(distributed.get_worker().address)
+        raise Flaky("first try")
+    time.sleep(5)
+    return "too late"
+
+
+def test_a_handler_saying_no_fails_the_task_even_after_its_worker_died(killable_cluster, run_dir, tmp_path):
+    path, where = str(tmp_path / "tries"), str(tmp_path / "worker")
+    worker_gone = threading.Event()
+
+    def refuse_once_the_worker_is_gone(error, task_record):
+        worker_gone.wait(60)
+        return 100
+
+    config = Config(executors=[DaskExecutor(cluster=killable_cluster)], retries=1,
+                    retry_handler=refuse_once_the_worker_is_gone, run_dir=run_dir)
+    with parsl.load(config) as dfk:
+        future = fails_first_where_noted(path, where)
+        client = dfk.executors["dask"].client
+        deadline = time.monotonic() + 60
+        while not os.path.exists(where) or not open(where).read():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        address = open(where).read()
+        try:  # the held try's worker dies: the scheduler runs the task elsewhere meanwhile
+            client.run(os._exit, 1, workers=[address])
+        except Exception:
+            pass
+        while address in client.scheduler_info()["workers"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        worker_gone.set()
+        with pytest.raises(Flaky, match="first try"):
+            future.result(timeout=60)
+        assert future.task_record["fail_count"] == 1
 
 
 def test_plugin_is_registered_once_per_scheduler(cluster, run_dir):

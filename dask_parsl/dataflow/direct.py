@@ -82,21 +82,31 @@ class DirectRunner:
         return call
 
     def _tried(self, record: TaskRecord, args: tuple, kwargs: dict, done: concurrent.futures.Future) -> None:
+        if record.unfinished_future() is None:  # failed meanwhile, by cleanup
+            return
         if not done.cancelled() and done.exception() is None and not record.memoize:
             self.outcomes.complete(record, done.result())
-        else:  # charges, handlers and checkpoint writes run in the kernel's threads
+            return
+        try:  # charges, handlers and checkpoint writes run in the kernel's threads
             self.pool.submit(self._finish_try, record, args, kwargs, done)
+        except RuntimeError:  # the kernel is shutting down: its cleanup fails the task
+            pass
 
     def _finish_try(self, record: TaskRecord, args: tuple, kwargs: dict,
                     done: concurrent.futures.Future) -> None:
+        if record.unfinished_future() is None:
+            return
         try:
             value = done.result()
         except BaseException as error:
             self._failed(record, args, kwargs, error)
             return
-        if record.memoize:
-            self.graph.memo.finished_on_client(record, value)
-        self.outcomes.complete(record, value)
+        try:
+            if record.memoize:
+                self.graph.memo.finished_on_client(record, value)
+            self.outcomes.complete(record, value)
+        except Exception as error:
+            self.outcomes.fail(record, error)
 
     def _failed(self, record: TaskRecord, args: tuple, kwargs: dict, error: BaseException) -> None:
         final = charge_try_here(self.graph.retry_policy(record.app), record, error)
@@ -108,5 +118,5 @@ class DirectRunner:
         record.status = States.pending
         try:
             self._submit(record, args, kwargs)
-        except Exception as submit_error:
-            self.outcomes.fail(record, submit_error)
+        except Exception:  # the executor takes no more calls (shut down): the try's error stands
+            self.outcomes.fail(record, error, counted=True)

@@ -51,6 +51,8 @@ class AppFuture(LightFuture):
     # set by staging when stdout/stderr is a File: that stream's DataFuture
     _stdout_future: DataFuture | None = None
     _stderr_future: DataFuture | None = None
+    # set when the kernel charged the last try (its retry_handler said no): not counted again
+    _final_try_counted = False
 
     def __init__(self, task_record: dict) -> None:
         super().__init__()

@@ -83,12 +83,13 @@ class Outcomes:
         else:  # no scheduler saw this task: its plugin learns of it from the kernel
             self.events.finished_off_cluster(record, **info)
 
-    def fail_unless_dependencies_failed(self, record: TaskRecord, error: Callable[[], BaseException]) -> None:
+    def fail_unless_dependencies_failed(self, record: TaskRecord, error: Callable[[], BaseException],
+                                        counted: bool = False) -> None:
         """Fail with ``DependencyError`` if a dependency failed, else with ``error()``."""
         if failed_dependencies(record["depends"]):
             self.fail_with_dependencies(record)
         else:
-            self.fail(record, error())
+            self.fail(record, error(), counted=counted)
 
     def fail_with_dependencies(self, record: TaskRecord) -> None:
         """Fail with ``DependencyError`` once every dependency has finished, as Parsl
@@ -106,7 +107,8 @@ class Outcomes:
         if succeeded:
             self.complete(record, ON_WORKER, States.memo_done if record.from_memo else States.exec_done)
         else:
-            self.fail_unless_dependencies_failed(record, lambda: _remote_error(future))
+            self.fail_unless_dependencies_failed(record, lambda: _remote_error(future),
+                                                 counted=future._final_try_counted)
 
     def connection_lost(self, future: AppFuture) -> None:
         record = future.task_record

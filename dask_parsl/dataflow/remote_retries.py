@@ -36,26 +36,37 @@ class RemoteRetries:
 
     def decide(self, future: AppFuture, event: dict) -> None:
         """A failed try of ``future``'s task waits on the scheduler for a decision."""
-        self.pool.submit(self._decide, future, event)
+        try:
+            self.pool.submit(self._decide, future, event)
+        except RuntimeError:  # the kernel is shutting down: no retry
+            self._answer(future, event, False)
 
     def _decide(self, future: AppFuture, event: dict) -> None:
         record = future.task_record
-        error = _exception_of(event)
-        final = charge_try_here(self.graph.retry_policy(record.app), record, error)
-        retry = final is None
-        if retry:
-            self.outcomes.events.try_failed(record, {**event, "retry": True, "error": repr(error)})
-            record.status = States.fail_retryable
-            record.status = States.pending
-            record._try_time_launched, record._try_time_returned = time.time(), None
-            record.status = States.launched
-        else:  # counted again, with the error it fails with, when the scheduler fails it
-            record.fail_count -= 1
-            record.fail_history = record.fail_history[:-1]
-        replaced = None if final is None or final is error else _pickled(final)
+        retry, replaced = False, None
         try:
-            future._executor.retry_decided(event["key"], retry, replaced, record.fail_cost,
-                                           record.fail_count + (0 if retry else 1))
+            if record.unfinished_future() is None:  # failed meanwhile (cleanup, connection lost)
+                return
+            error = _exception_of(event)
+            final = charge_try_here(self.graph.retry_policy(record.app), record, error)
+            retry = final is None
+            self.outcomes.events.try_failed(record, {**event, "retry": retry, "error": repr(error)})
+            if retry:
+                record.status = States.fail_retryable
+                record.status = States.pending
+                record._try_time_launched, record._try_time_returned = time.time(), None
+                record.status = States.launched
+            else:  # the scheduler fails the task next: its last try is counted already
+                future._final_try_counted = True
+                replaced = None if final is error else _pickled(final)
+        finally:  # the scheduler holds the task until it hears back
+            self._answer(future, event, retry, replaced)
+
+    def _answer(self, future: AppFuture, event: dict, retry: bool, replaced: bytes | None = None) -> None:
+        record = future.task_record
+        try:
+            future._executor.retry_decided(event["key"], event.get("run_id"), retry, replaced,
+                                           record.fail_cost, record.fail_count)
         except Exception:
             logger.exception("Could not send the retry decision of task %s", record.id)
 

@@ -86,12 +86,13 @@ def charge_failed_try(policy: RetryPolicy | None, record: dict, error: BaseExcep
 def charge_try_here(policy: RetryPolicy | None, record: dict, error: BaseException) -> BaseException | None:
     """Charge a try that failed where the kernel sees it (a join body, an executor it
     drives, a decision the scheduler asked for): None to try again, else the error the
-    task fails with, which is the handler's own if the handler raised."""
+    task fails with. A handler that raises spends the budget, as in Parsl: the task
+    fails with the handler's exception (``fail_history`` keeps the app's)."""
     try:
         return None if charge_failed_try(policy, record, error) else error
     except Exception as handler_error:
         logger.info("retry_handler raised %r for task %s: not retrying", handler_error, record["id"])
-        record["fail_history"] = [*record["fail_history"][:-1], repr(handler_error)]
+        record["fail_cost"] = policy.retries + 1
         return handler_error
 
 

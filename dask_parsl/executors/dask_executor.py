@@ -250,12 +250,13 @@ class DaskExecutor(Executor):
     def submit(self, key: str, task: Any, app_future: Any, options: dict | None = None) -> None:
         self._batcher.put(key, task, app_future, options)
 
-    def retry_decided(self, key: str, retry: bool, exception: bytes | None, fail_cost: float,
-                      fail_count: int) -> None:
-        """Answer ``WorkflowPlugin`` about a failed try it holds (``dataflow.remote_retries``)."""
-        send_to_scheduler(self.client, {"op": RETRY_DECIDED_OP, "key": key, "retry": retry,
-                                        "exception": exception, "fail_cost": fail_cost,
-                                        "fail_count": fail_count})
+    def retry_decided(self, key: str, run_id: int | None, retry: bool, exception: bytes | None,
+                      fail_cost: float, fail_count: int) -> None:
+        """Answer ``WorkflowPlugin`` about the failed try ``run_id`` of ``key``, which it holds
+        (``dataflow.remote_retries``)."""
+        send_to_scheduler(self.client, {"op": RETRY_DECIDED_OP, "key": key, "run_id": run_id,
+                                        "retry": retry, "exception": exception,
+                                        "fail_cost": fail_cost, "fail_count": fail_count})
 
     def gather(self, remote: Any) -> Any:
         return self.client.gather(remote)

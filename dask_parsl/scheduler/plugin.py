@@ -66,6 +66,7 @@ logger = logging.getLogger(__name__)
 
 PLUGIN_NAME = "dask-parsl-workflow"
 _SHUTTING_DOWN = (Status.closing, Status.closed, Status.closing_gracefully)
+_WAITING_OR_RUNNING = ("waiting", "queued", "no-worker", "processing")
 
 
 class WorkflowPlugin(SchedulerPlugin):
@@ -161,21 +162,24 @@ class WorkflowPlugin(SchedulerPlugin):
     def _ask_kernel(self, ts: Any, kernel: str, stimulus_id: str, msg: dict) -> None:
         """Hold the failed try of ``ts`` and send it to its kernel, whose retry_handler decides."""
         self._held[ts.key] = (stimulus_id, msg)
-        event = {"kind": "decide", "key": ts.key, "exception": _exception_bytes(msg.get("exception")),
+        event = {"kind": "decide", "key": ts.key, "run_id": ts.run_id,
+                 "exception": _exception_bytes(msg.get("exception")),
                  "error": str(msg.get("exception_text", ""))[:2000], "worker": msg.get("worker")}
         times = run_times(msg.get("startstops"))
         if times is not None:
             event["start"], event["stop"] = times
         self.scheduler.client_comms[kernel].send({"op": EVENTS_OP, "events": [event]})
 
-    def _retry_decided(self, key: Any, retry: bool, exception: bytes | None = None,
+    def _retry_decided(self, key: Any, retry: bool, run_id: int | None = None, exception: bytes | None = None,
                        fail_cost: float | None = None, fail_count: int | None = None, **_: Any) -> None:
         """The kernel's answer about a held try: re-queue the task or fail it (with the
-        handler's exception, if it raised); the task's budget so far comes along."""
-        held = self._held.pop(key, None)
+        handler's exception, if it raised); the task's budget so far comes along. If the
+        task was rescheduled meanwhile (its worker left), a "no" fails it where it is."""
+        held = self._held.get(key)
         ts = self.scheduler.tasks.get(key)
-        if held is None or ts is None:
+        if held is None or ts is None or (run_id is not None and held[1].get("run_id") != run_id):
             return
+        del self._held[key]
         stimulus_id, msg = held
         call = _app_call_of(ts)
         if call is not None:
@@ -188,8 +192,11 @@ class WorkflowPlugin(SchedulerPlugin):
         if exception is not None:
             msg["exception"] = to_serialize(exception)
             msg["exception_text"] = repr(_load_exception(exception))
-        retry_erred_task(ts, retry)
-        handle_task_erred(self.scheduler, key, stimulus_id, msg)
+        if ts.state == "processing" and ts.run_id == msg.get("run_id"):
+            retry_erred_task(ts, retry)
+            handle_task_erred(self.scheduler, key, stimulus_id, msg)
+        elif not retry and ts.state in _WAITING_OR_RUNNING:
+            fail_task(self.scheduler, ts, _load_exception(msg.get("exception")))
 
     def _kernel_of(self, ts: Any) -> str | None:
         """The connected kernel client that holds ``ts``, if any."""
@@ -211,8 +218,9 @@ class WorkflowPlugin(SchedulerPlugin):
             call = _app_call_of(ts)
             if call is None:
                 continue
-            # not the task's fault, or its failed try is with its kernel: run it elsewhere, free of charge
-            if retiring or self._held.pop(ts.key, None) is not None:
+            # not the task's fault, or its failed try is with its kernel (whose "no" fails
+            # it later): run it elsewhere, free of charge
+            if retiring or ts.key in self._held:
                 retry_task_of_lost_worker(self.scheduler, ts, retry=True)
                 continue
             try:
