@@ -247,9 +247,10 @@ def fails_first_where_noted(path, where):
 
 def test_a_handler_saying_no_fails_the_task_even_after_its_worker_died(killable_cluster, run_dir, tmp_path):
     path, where = str(tmp_path / "tries"), str(tmp_path / "worker")
-    worker_gone = threading.Event()
+    asked, worker_gone = threading.Event(), threading.Event()
 
     def refuse_once_the_worker_is_gone(error, task_record):
+        asked.set()  # the scheduler holds the failed try now
         worker_gone.wait(60)
         return 100
 
@@ -258,11 +259,9 @@ def test_a_handler_saying_no_fails_the_task_even_after_its_worker_died(killable_
     with parsl.load(config) as dfk:
         future = fails_first_where_noted(path, where)
         client = dfk.executors["dask"].client
-        deadline = time.monotonic() + 60
-        while not os.path.exists(where) or not open(where).read():
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        assert asked.wait(60)
         address = open(where).read()
+        deadline = time.monotonic() + 60
         try:  # the held try's worker dies: the scheduler runs the task elsewhere meanwhile
             client.run(os._exit, 1, workers=[address])
         except Exception:

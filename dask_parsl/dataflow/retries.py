@@ -58,7 +58,7 @@ def check_retries(retries: Any) -> None:
 
 
 def new_try_record(task_id: Any, name: str) -> dict:
-    """The record a retry handler sees for a task that has not failed yet."""
+    """The record of a task's retry budget that ``WorkflowPlugin`` keeps on the scheduler."""
     return {"id": task_id, "func_name": name, "fail_count": 0, "fail_cost": 0.0,
             "fail_history": [], "try_id": 0, "status": "running"}
 

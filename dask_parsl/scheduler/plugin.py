@@ -148,22 +148,18 @@ class WorkflowPlugin(SchedulerPlugin):
                 self._ask_kernel(ts, kernel, stimulus_id, msg)
                 return False
         error = _load_exception(msg.get("exception"))
-        try:
-            times = run_times(msg.get("startstops"))
-            retry = self._charge(ts, call, error, "retried", msg.get("worker"), times)
-        except Exception as handler_error:
-            logger.info("retry_handler of %s raised %r", key, handler_error)
-            msg["exception"] = to_serialize(pickle.dumps(handler_error))
-            msg["exception_text"] = repr(handler_error)
-            retry = False
+        retry = self._charge(ts, call, error, "retried", msg.get("worker"), run_times(msg.get("startstops")))
         retry_erred_task(ts, retry)
         return True
 
     def _ask_kernel(self, ts: Any, kernel: str, stimulus_id: str, msg: dict) -> None:
         """Hold the failed try of ``ts`` and send it to its kernel, whose retry_handler decides."""
         self._held[ts.key] = (stimulus_id, msg)
-        event = {"kind": "decide", "key": ts.key, "run_id": ts.run_id,
-                 "exception": _exception_bytes(msg.get("exception")),
+        try:
+            exception = _exception_bytes(msg.get("exception"))
+        except Exception:  # the kernel makes do with exception_text
+            exception = None
+        event = {"kind": "decide", "key": ts.key, "run_id": ts.run_id, "exception": exception,
                  "error": str(msg.get("exception_text", ""))[:2000], "worker": msg.get("worker")}
         times = run_times(msg.get("startstops"))
         if times is not None:
@@ -223,11 +219,7 @@ class WorkflowPlugin(SchedulerPlugin):
             if retiring or ts.key in self._held:
                 retry_task_of_lost_worker(self.scheduler, ts, retry=True)
                 continue
-            try:
-                retry = self._charge(ts, call, WorkerLost(address, ts.key), "worker_lost", address)
-            except Exception:
-                logger.exception("retry_handler of %s raised", ts.key)
-                retry = False
+            retry = self._charge(ts, call, WorkerLost(address, ts.key), "worker_lost", address)
             retry_task_of_lost_worker(self.scheduler, ts, retry)
 
     def _fail_unrunnable(self) -> None:
@@ -250,16 +242,13 @@ class WorkflowPlugin(SchedulerPlugin):
         if record is None:
             record = self._tries[ts] = new_try_record(_task_id(ts.key), call.name)
         cost_before = record["fail_cost"]
-        retry = False
-        try:
-            retry = charge_failed_try(call.retry, record, error)
-        finally:
-            self.counts.setdefault(call.name, Counter())[reason if retry else "failed"] += 1
-            event = {"kind": "try", "key": ts.key, "error": repr(error)[:2000], "retry": retry,
-                     "cost": record["fail_cost"] - cost_before, "worker": worker}
-            if times is not None:
-                event["start"], event["stop"] = times
-            self._send(ts, event, self._kernels)
+        retry = charge_failed_try(call.retry, record, error)  # no handler here: it cannot raise
+        self.counts.setdefault(call.name, Counter())[reason if retry else "failed"] += 1
+        event = {"kind": "try", "key": ts.key, "error": repr(error)[:2000], "retry": retry,
+                 "cost": record["fail_cost"] - cost_before, "worker": worker}
+        if times is not None:
+            event["start"], event["stop"] = times
+        self._send(ts, event, self._kernels)
         return retry
 
     def _send(self, ts: Any, event: dict, clients: set) -> None:
