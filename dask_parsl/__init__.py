@@ -46,6 +46,7 @@ from .executors import DaskExecutor, HighThroughputExecutor, ThreadPoolExecutor
 from .executors.errors import ExecutorError, InvalidResourceSpecification
 from .logs import set_file_logger, set_stream_logger
 from .memo import BasicMemoizer, get_all_checkpoints, get_last_checkpoint
+from .monitoring import MonitoringHub
 from .scheduler import WorkflowPlugin
 from .scheduler.errors import JobSubmissionFailed, ResourcesUnavailable, WalltimeReached, WorkerLost
 from .staging import (
@@ -75,6 +76,8 @@ __all__ = [
     "DaskExecutor", "HighThroughputExecutor", "ThreadPoolExecutor", "WorkflowPlugin",
     # memoization and checkpoints
     "BasicMemoizer", "get_all_checkpoints", "get_last_checkpoint",
+    # monitoring
+    "MonitoringHub",
     # files and staging
     "DEFAULT_STAGING", "DataManager", "FTPSeparateTaskStaging", "File", "HTTPSeparateTaskStaging",
     "NoOpFileStaging", "Staging", "ZipFileStaging",

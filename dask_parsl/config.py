@@ -10,13 +10,13 @@ from .executors.base import Executor
 from .executors.dask_executor import DaskExecutor
 from .executors.parsl_style import is_parsl_style
 from .memo.memoizer import check_checkpoint_mode
+from .monitoring.hub import monitoring_hub_from
 
 EXIT_MODES = ("cleanup", "skip", "wait")
 #: Config keywords without a Dask meaning (given a value, they are warned about) -> why
 IGNORED = {
     "usage_tracking": "dask_parsl sends no usage data",
     "project_name": "it only labels Parsl's usage data",
-    "monitoring": "dask_parsl writes no Parsl monitoring database yet; the Dask dashboard shows the tasks",
 }
 
 
@@ -27,8 +27,9 @@ class Config:
     ``LocalCluster``. Parsl's older keywords ``app_cache``, ``checkpoint_mode``,
     ``checkpoint_files`` and ``checkpoint_period`` are accepted.
     ``strategy_period`` is how often (seconds) batch executors adapt their
-    job count. ``usage_tracking``, ``project_name`` and ``monitoring`` are
-    accepted without effect: given, they are named in one
+    job count. ``monitoring=MonitoringHub(...)`` writes Parsl's monitoring
+    database (``dask_parsl.monitoring``). ``usage_tracking`` and ``project_name``
+    are accepted without effect: given, they are named in one
     ``dask_parsl.errors.ParslOptionIgnored`` warning.
     """
 
@@ -86,7 +87,7 @@ class Config:
         if not isinstance(strategy_period, (int, float)) or strategy_period <= 0:
             raise ConfigurationError(f"strategy_period must be a positive number of seconds, "
                                      f"not {strategy_period!r}")
-        given = {"usage_tracking": usage_tracking, "project_name": project_name, "monitoring": monitoring}
+        given = {"usage_tracking": usage_tracking, "project_name": project_name}
         warn_ignored("Config", {name: why for name, why in IGNORED.items() if given[name]})
         self.memoizer = memoizer
         self.dependency_resolver = dependency_resolver
@@ -100,7 +101,7 @@ class Config:
         self.strategy = strategy
         self.strategy_period = strategy_period
         self.max_idletime = max_idletime
-        self.monitoring = monitoring
+        self.monitoring = None if monitoring is None else monitoring_hub_from(monitoring)
         self.usage_tracking = usage_tracking
         self.project_name = project_name
         self.initialize_logging = initialize_logging

@@ -55,7 +55,8 @@ PARSL_MODULES: dict[str, str | Mapping[str, Any]] = {
     "parsl.executors.threads": "dask_parsl.executors",
     "parsl.launchers": "dask_parsl.providers",
     "parsl.log_utils": "dask_parsl.logs",
-    "parsl.monitoring": {},
+    "parsl.monitoring": "dask_parsl.monitoring",
+    "parsl.monitoring.monitoring": "dask_parsl.monitoring",
     "parsl.providers": "dask_parsl.providers",
     "parsl.usage_tracking.levels": {"DISABLED": 0, "LEVEL_1": 1, "LEVEL_2": 2, "LEVEL_3": 3},
     "parsl.utils": "dask_parsl.utils",
@@ -70,10 +71,6 @@ NOT_PROVIDED: dict[str, str] = {
     "parsl.executors.GlobusComputeExecutor": _DASK_EXECUTOR,
     "parsl.executors.MPIExecutor": _DASK_EXECUTOR,
     "parsl.executors.WorkQueueExecutor": _DASK_EXECUTOR,
-    "parsl.monitoring.MonitoringHub": (
-        "drop Config(monitoring=...): watch the workflow in the Dask dashboard "
-        "(parsl.dfk().executors[label].dashboard_link)"),
-    "parsl.MonitoringHub": "drop Config(monitoring=...): watch the workflow in the Dask dashboard",
     "parsl.providers.AWSProvider": "use dask-cloudprovider's EC2Cluster: DaskExecutor(cluster=...)",
     "parsl.providers.AzureProvider": "use dask-cloudprovider's AzureVMCluster: DaskExecutor(cluster=...)",
     "parsl.providers.GoogleCloudProvider": "use dask-cloudprovider's GCPCluster: DaskExecutor(cluster=...)",

@@ -46,7 +46,7 @@ def test_every_try_of_a_retried_task_is_an_event(load_dfk, tmp_path):
     wait_for(lambda: ("exec_done", 1) in states_of(events, future.tid))
     assert states_of(events, future.tid) == [
         ("pending", 0), ("launched", 0), ("running", 0), ("running_ended", 0), ("fail_retryable", 0),
-        ("running", 1), ("running_ended", 1), ("exec_done", 1)]
+        ("pending", 1), ("launched", 1), ("running", 1), ("running_ended", 1), ("exec_done", 1)]
     retried = next(event for event in events if event.state == "fail_retryable")
     assert "first try" in retried.info["error"] and retried.info["worker"]
 

@@ -117,9 +117,11 @@ def test_options_without_a_dask_meaning_are_named_in_one_warning():
 def test_config_keywords_without_a_dask_meaning_are_named_in_one_warning(no_warnings):
     Config(usage_tracking=0, project_name=None, monitoring=None, strategy_period=2)
     with pytest.warns(ParslOptionIgnored) as record:
-        Config(usage_tracking=1, project_name="climate", monitoring=object())
+        Config(usage_tracking=1, project_name="climate")
     assert len(record) == 1
-    assert all(name in str(record[0].message) for name in ("usage_tracking", "project_name", "monitoring"))
+    assert all(name in str(record[0].message) for name in ("usage_tracking", "project_name"))
+    with pytest.raises(ConfigurationError, match="takes a MonitoringHub"):
+        Config(monitoring=object())
 
 
 def test_a_local_cluster_ignores_blocks_and_multi_node_launchers_with_a_warning():

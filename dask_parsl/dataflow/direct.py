@@ -11,6 +11,7 @@ checkpoint store: what ``WorkflowPlugin`` and the workers do for Dask clusters.
 from __future__ import annotations
 
 import concurrent.futures
+import platform
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -65,9 +66,9 @@ class DirectRunner:
         future._executor = executor
         record._try_time_launched, record._try_time_returned = time.time(), None
         record.status = States.launched
-        if self.outcomes.events.subscribers:
+        if self.outcomes.events.subscribers and record.try_id == 0:  # retries: published with the failure
             self.outcomes.events.state_changed(record)
-        tried = executor.submit(call, dict(record.resource_specification), *args, **kwargs)
+        tried = executor.submit(TimedCall(call), dict(record.resource_specification), *args, **kwargs)
         future._remote = tried  # the record's exec_fu
         tried.add_done_callback(lambda done: self._tried(record, args, kwargs, done))
 
@@ -84,29 +85,38 @@ class DirectRunner:
     def _tried(self, record: TaskRecord, args: tuple, kwargs: dict, done: concurrent.futures.Future) -> None:
         if record.unfinished_future() is None:  # failed meanwhile, by cleanup
             return
-        if not done.cancelled() and done.exception() is None and not record.memoize:
-            self.outcomes.complete(record, done.result())
+        value, error = self._outcome(record, done)
+        if error is None and not record.memoize:
+            self.outcomes.complete(record, value)
             return
         try:  # charges, handlers and checkpoint writes run in the kernel's threads
-            self.pool.submit(self._finish_try, record, args, kwargs, done)
+            self.pool.submit(self._finish_try, record, args, kwargs, value, error)
         except RuntimeError:  # the kernel is shutting down: its cleanup fails the task
             pass
 
-    def _finish_try(self, record: TaskRecord, args: tuple, kwargs: dict,
-                    done: concurrent.futures.Future) -> None:
+    def _outcome(self, record: TaskRecord, done: concurrent.futures.Future) -> tuple[Any, Any]:
+        """The try's value and exception; publishes when and where it ran."""
+        if done.cancelled():
+            return None, concurrent.futures.CancelledError(f"task {record.id} was cancelled by its executor")
+        if done.exception() is not None:  # the executor's own failure: the call did not run
+            return None, done.exception()
+        value, error, start, stop, host = done.result()
+        self.outcomes.events.ran(record, {"start": start, "stop": stop, "worker": host})
+        return value, error
+
+    def _finish_try(self, record: TaskRecord, args: tuple, kwargs: dict, value: Any,
+                    error: BaseException | None) -> None:
         if record.unfinished_future() is None:
             return
-        try:
-            value = done.result()
-        except BaseException as error:
+        if error is not None:
             self._failed(record, args, kwargs, error)
             return
         try:
             if record.memoize:
                 self.graph.memo.finished_on_client(record, value)
             self.outcomes.complete(record, value)
-        except Exception as error:
-            self.outcomes.fail(record, error)
+        except Exception as failure:
+            self.outcomes.fail(record, failure)
 
     def _failed(self, record: TaskRecord, args: tuple, kwargs: dict, error: BaseException) -> None:
         final = charge_try_here(self.graph.retry_policy(record.app), record, error)
@@ -120,3 +130,23 @@ class DirectRunner:
             self._submit(record, args, kwargs)
         except Exception:  # the executor takes no more calls (shut down): the try's error stands
             self.outcomes.fail(record, error, counted=True)
+
+
+class TimedCall:
+    """Runs an app call where its executor puts it, and says how it ended, when, and on
+    which host: ``(value, exception, start, stop, hostname)``."""
+
+    __slots__ = ("call",)
+
+    def __init__(self, call: InProcessCall) -> None:
+        self.call = call
+
+    def __call__(self, *args: Any, **kwargs: Any) -> tuple:
+        start = time.time()
+        try:
+            return self.call(*args, **kwargs), None, start, time.time(), platform.node()
+        except Exception as error:
+            return None, error, start, time.time(), platform.node()
+
+    def __reduce__(self) -> tuple:
+        return TimedCall, (self.call,)

@@ -34,6 +34,8 @@ class TaskEvent(NamedTuple):
     executor: str | None = None
     #: what else is known: ``worker``, ``error``, ``hashsum``, ...
     info: dict | None = None
+    #: the task's record (as it is when the event is read, not when it was made)
+    record: Any = None
 
 
 Subscriber = Callable[[list], None]
@@ -101,7 +103,8 @@ class EventStream:
         """Publish ``record``'s current state."""
         if self.subscribers:  # deque.append is atomic: no lock
             self._pending.append(TaskEvent(record["id"], record["func_name"], record["status"].name,
-                                           time.time(), record["try_id"], record["executor"], info or None))
+                                           time.time(), record["try_id"], record["executor"], info or None,
+                                           record))
 
     def finished_off_cluster(self, record: dict, **info: Any) -> None:
         """Publish the final state of a task that no scheduler saw."""
@@ -112,17 +115,22 @@ class EventStream:
                 self._off_cluster[record["executor"], record["func_name"], record["status"].name] += 1
 
     def try_failed(self, record: dict, report: dict) -> None:
-        """Publish a failed try that ``WorkflowPlugin`` charged: when and where it ran and,
-        if it is retried, ``fail_retryable`` (the last try's ``failed`` comes as the task
-        fails)."""
+        """Publish a failed try: when and where it ran and, if it is retried,
+        ``fail_retryable``, then the next try's ``pending`` and ``launched``, as Parsl
+        records a retry (the last try's ``failed`` comes as the task fails)."""
         if self.subscribers:
             try_id = record["try_id"] - (1 if report["retry"] else 0)
             if "start" in report:
                 self._ran(record, report, try_id)
             if report["retry"]:
+                now = time.time()
                 info = {"error": report["error"], "worker": report.get("worker")}
-                self._pending.append(TaskEvent(record["id"], record["func_name"], "fail_retryable",
-                                               time.time(), try_id, record["executor"], info))
+                for step, (state, event_try, event_info) in enumerate(
+                        (("fail_retryable", try_id, info), ("pending", try_id + 1, None),
+                         ("launched", try_id + 1, None))):  # 10 µs apart: they sort in order
+                    when = now + step * 1e-5
+                    self._pending.append(TaskEvent(record["id"], record["func_name"], state, when, event_try,
+                                                   record["executor"], event_info, record))
 
     def ran(self, record: dict, report: dict) -> None:
         """Publish when and where a try ran (``running``, then ``running_ended``)."""
@@ -133,7 +141,7 @@ class EventStream:
         info = {"worker": report.get("worker")}
         for state, when in (("running", report["start"]), ("running_ended", report["stop"])):
             self._pending.append(TaskEvent(record["id"], record["func_name"], state, when, try_id,
-                                           record["executor"], info))
+                                           record["executor"], info, record))
 
     def flush(self) -> None:
         """Deliver what is pending now, in this thread."""

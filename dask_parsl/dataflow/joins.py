@@ -7,6 +7,8 @@ value is brought to the client, to be hashed and saved as a checkpoint entry.
 from __future__ import annotations
 
 import concurrent.futures
+import platform
+import time
 from typing import TYPE_CHECKING, Any
 
 from .dependencies import local_value, swap_dependencies
@@ -72,10 +74,19 @@ class JoinRunner:
     def _call_body(self, record: dict, args: tuple, kwargs: dict) -> Any:
         """Run the body, retrying it under the same budget as other apps."""
         policy = self.graph.retry_policy(record["app"])
+        events = self.outcomes.events
         while True:
+            record["try_time_launched"] = time.time()
+            if record["try_id"] == 0:  # retries: published with the failure
+                record["status"] = States.launched
+                events.state_changed(record)
+            start = time.time()
             try:
-                return record["app"].func(*args, **kwargs)
+                inner = record["app"].func(*args, **kwargs)
+                events.ran(record, {"start": start, "stop": time.time(), "worker": platform.node()})
+                return inner
             except Exception as error:
+                events.ran(record, {"start": start, "stop": time.time(), "worker": platform.node()})
                 final = charge_try_here(policy, record, error)
                 if final is not None:
                     raise _ChargedFailure(final) from None

@@ -83,6 +83,7 @@ class DataFlowKernel:
             checkpoint_mode=config.checkpoint_mode, memoize=config.app_cache)
         self.memo_launcher = MemoLauncher(self.memoizer, self.graph, self.outcomes, self._resubmit)
         self.graph.memo = self.outcomes.memo = self.memo_launcher
+        self.monitoring = None
         if config.retry_handler is not None:
             self.outcomes.remote_retries = RemoteRetries(self._pool, self.graph, self.outcomes)
         try:
@@ -98,6 +99,7 @@ class DataFlowKernel:
                 counts_joins = False
             self.graph.collections_executor = next(
                 (executor for executor in self.executors.values() if isinstance(executor, Executor)), None)
+            self.monitoring = config.monitoring.start(self) if config.monitoring is not None else None
         except BaseException:
             self._shutdown_executors()
             self.events.close()
@@ -243,6 +245,8 @@ class DataFlowKernel:
         for record in self.table.running():
             self.outcomes.fail(record, TaskCancelledAtCleanup(record["id"]))
         self.events.close()
+        if self.monitoring is not None:
+            self.monitoring.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         atexit.unregister(self._atexit_cleanup)
         current.forget(self)

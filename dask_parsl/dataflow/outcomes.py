@@ -96,6 +96,7 @@ class Outcomes:
         does, so the error names all the dependencies that failed."""
         def fail() -> None:
             failed = failed_dependencies(record["depends"])
+            record.fail_cost += 1  # as Parsl charges it
             self.fail(record, DependencyError(failed, record["id"]), States.dep_fail)
 
         when_all_done([dep for dep in record["depends"] if not dep.done()], fail)
