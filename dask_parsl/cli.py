@@ -22,7 +22,17 @@ def main(argv: list[str] | None = None) -> int:
         "run", help="run an unmodified Parsl script, its parsl imports answered by dask_parsl")
     run.add_argument("script", help="the script, run as __main__ (as python script.py would)")
     run.add_argument("args", nargs=argparse.REMAINDER, help="the script's own arguments")
+    monitor = commands.add_parser("monitor", help="read a monitoring database (MonitoringHub)")
+    monitor.add_argument("action", choices=["summary", "failures", "report"])
+    monitor.add_argument("database", nargs="?", default=None,
+                         help="a SQLAlchemy URL, a database file, or a run directory (default: runinfo)")
+    monitor.add_argument("--workflow", help="a run id (or its start); default: the latest")
+    monitor.add_argument("-o", "--output", default="report.html", help="where report writes (report.html)")
     args = parser.parse_args(argv)
+    if args.command == "monitor":
+        from .monitoring.commands import monitor_command
+
+        return monitor_command(args.action, args.database, args.workflow, args.output)
     if args.command == "demo":
         from .demo import run_demo
 

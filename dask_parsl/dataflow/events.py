@@ -137,6 +137,13 @@ class EventStream:
         if self.subscribers:
             self._ran(record, report, record["try_id"])
 
+    def resources_sampled(self, record: dict, sample: dict) -> None:
+        """Publish a psutil sample of the worker running the task (state ``resource``,
+        the sample in ``info``; not a state change)."""
+        if self.subscribers:
+            self._pending.append(TaskEvent(record["id"], record["func_name"], "resource", sample["timestamp"],
+                                           record["try_id"], record["executor"], sample, record))
+
     def _ran(self, record: dict, report: dict, try_id: int) -> None:
         info = {"worker": report.get("worker")}
         for state, when in (("running", report["start"]), ("running_ended", report["stop"])):

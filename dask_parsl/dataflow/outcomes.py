@@ -136,6 +136,8 @@ class Outcomes:
             self.remote_retries.decide(future, event)
         elif kind == "run":
             self.events.ran(record, event)
+        elif kind == "resource":
+            self.events.resources_sampled(record, event)
         elif kind == "memo" and self.memo is not None:
             self.memo.worker_reported(future, event)
 

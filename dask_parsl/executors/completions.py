@@ -47,11 +47,15 @@ class CompletionListener:
                                     lambda keys, **_: [put((key, False)) for key in keys])
         add_client_stream_handler(client, EVENTS_OP, self._put_plugin_events)
         for topic in topics:
-            client.subscribe_topic(topic, self._put_event)
+            self.subscribe(topic)
         self._thread = threading.Thread(
             target=self._run, name="dask-parsl-completions", daemon=True
         )
         self._thread.start()
+
+    def subscribe(self, topic: str) -> None:
+        """Also read reports about running tasks from the workers' event ``topic``."""
+        self._client.subscribe_topic(topic, self._put_event)
 
     def _put_event(self, event: tuple) -> None:
         _, message = event

@@ -250,6 +250,14 @@ class DaskExecutor(Executor):
     def submit(self, key: str, task: Any, app_future: Any, options: dict | None = None) -> None:
         self._batcher.put(key, task, app_future, options)
 
+    def start_resource_monitoring(self, interval: float) -> None:
+        """Have the workers sample their process trees while app tasks run, every
+        ``interval`` seconds, and send the samples here (``monitoring.resources``)."""
+        from ..monitoring.resources import RESOURCE_TOPIC, ResourceSampler
+
+        self._listener.subscribe(RESOURCE_TOPIC)
+        self.client.register_plugin(ResourceSampler(interval))
+
     def retry_decided(self, key: str, run_id: int | None, retry: bool, exception: bytes | None,
                       fail_cost: float, fail_count: int) -> None:
         """Answer ``WorkflowPlugin`` about the failed try ``run_id`` of ``key``, which it holds

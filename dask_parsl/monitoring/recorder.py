@@ -13,7 +13,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-from .rows import RunRows, local_time, workflow_row
+from .rows import RowBatch, RunRows, resource_row, workflow_row
 from .writer import DatabaseWriter
 
 if TYPE_CHECKING:
@@ -34,30 +34,34 @@ class MonitoringRecorder:
         self.rows = RunRows(dfk.run_id)
         self._workflow = workflow_row(dfk.run_id, hub.workflow_name or _script_name(), hub.workflow_version,
                                       dfk.run_dir, time.time())
-        self.writer.upsert("workflow", dict(self._workflow))
+        self.record([])
         self.writer.write_pending()  # the workflow row is there before any task
         self._unsubscribe = dfk.events.subscribe(self.record, runtime=True)
+        if hub.resource_monitoring_enabled and hub.resource_monitoring_interval > 0:
+            for executor in dfk.executors.values():
+                if hasattr(executor, "start_resource_monitoring"):
+                    executor.start_resource_monitoring(hub.resource_monitoring_interval)
         logger.info("Monitoring run %s to %s", dfk.run_id, self.url)
 
     def record(self, events: list) -> None:
         """Hand the rows of a batch of task events to the writer."""
-        writer, rows = self.writer, self.rows
+        rows, batch = self.rows, RowBatch()
         for event in events:
             if event.record is None:
                 continue
-            task_row, try_row, statuses = rows.add(event)
-            writer.upsert("task", task_row)
-            writer.upsert("try", try_row)
-            for status_row in statuses:
-                writer.add_status(status_row)
+            if event.state == "resource":
+                batch.resources.append(resource_row(rows.run_id, event))
+            else:
+                rows.add(event, batch)
         self._workflow["tasks_completed_count"] = rows.completed
         self._workflow["tasks_failed_count"] = rows.failed
-        writer.upsert("workflow", dict(self._workflow))
+        batch.workflows[rows.run_id,] = dict(self._workflow)
+        self.writer.add(batch)
 
     def close(self) -> None:
         """Mark the run completed, with its counts, and write what is waiting."""
         self._unsubscribe()
-        self._workflow["time_completed"] = local_time(time.time())
+        self._workflow["time_completed"] = time.time()
         self.record([])
         self.writer.close()
 

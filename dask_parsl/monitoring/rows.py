@@ -1,8 +1,9 @@
 """The rows of one run, made from the kernel's task events as Parsl fills its tables.
 
-``RunRows.add(event)`` keeps the task and try rows of unfinished tasks up to date
-and returns what changed; a finished task's rows are forgotten once written. Times are
-naive local datetimes, as Parsl stores them.
+``RunRows.add(event, batch)`` keeps the task and try rows of unfinished tasks up to
+date and puts what changed in ``batch``; a finished task's rows are forgotten once
+handed over. Times are seconds since the epoch here; the writer stores them as
+Parsl does (naive local time).
 """
 from __future__ import annotations
 
@@ -26,37 +27,34 @@ _HOSTNAME = socket.gethostname()
 _STEP = 1e-5
 
 
-def local_time(seconds: float | None) -> datetime.datetime | None:
-    return None if seconds is None else datetime.datetime.fromtimestamp(seconds)
+class RowBatch:
+    """Rows to write: the latest task and try rows by key, every status and resource row."""
+
+    __slots__ = ("workflows", "tasks", "tries", "statuses", "resources")
+
+    def __init__(self) -> None:
+        self.workflows: dict[tuple, dict] = {}
+        self.tasks: dict[tuple, dict] = {}
+        self.tries: dict[tuple, dict] = {}
+        self.statuses: list[dict] = []
+        self.resources: list[dict] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.workflows or self.tasks or self.tries or self.statuses or self.resources)
 
 
 def workflow_row(run_id: str, name: str, version: str | None, rundir: str, began: float) -> dict:
-    began_at = local_time(began)
-    return {"run_id": run_id, "workflow_name": name,
-            "workflow_version": version or str(began_at.replace(microsecond=0)),
-            "time_began": began_at, "time_completed": None, "host": _HOSTNAME, "user": getpass.getuser(),
+    version = version or str(datetime.datetime.fromtimestamp(began).replace(microsecond=0))
+    return {"run_id": run_id, "workflow_name": name, "workflow_version": version,
+            "time_began": began, "time_completed": None, "host": _HOSTNAME, "user": getpass.getuser(),
             "rundir": os.path.abspath(rundir), "tasks_failed_count": 0, "tasks_completed_count": 0}
 
 
-def task_row(run_id: str, record: Any) -> dict:
-    kwargs = record.kwargs
-    return {
-        "task_id": record.id, "run_id": run_id, "task_depends": _ids(record.depends),
-        "task_func_name": record.func_name, "task_memoize": "1" if record.memoize else "0",
-        "task_hashsum": record.hashsum, "task_inputs": str(kwargs.get("inputs")),
-        "task_outputs": str(kwargs.get("outputs")), "task_stdin": kwargs.get("stdin"),
-        "task_stdout": _stream(kwargs.get("stdout")), "task_stderr": _stream(kwargs.get("stderr")),
-        "task_time_invoked": local_time(record._time_invoked),
-        "task_time_returned": local_time(record._time_returned),
-        "task_fail_count": record.fail_count, "task_fail_cost": float(record.fail_cost),
-    }
-
-
-def try_row(run_id: str, task_id: int, try_id: int, executor: str | None) -> dict:
-    return {"try_id": try_id, "task_id": task_id, "run_id": run_id, "block_id": None, "hostname": None,
-            "task_executor": _executor_label(executor),
-            "task_try_time_launched": None, "task_try_time_running": None, "task_try_time_returned": None,
-            "task_fail_history": "", "task_joins": None}
+def resource_row(run_id: str, event: Any) -> dict:
+    """The resource row of a sample (``event.info``) of the worker running a try."""
+    sample = {name: value for name, value in event.info.items() if name.startswith(("psutil_", "resource_"))}
+    return {"try_id": event.try_id, "task_id": event.task_id, "run_id": run_id, "timestamp": event.time,
+            **sample}
 
 
 class RunRows:
@@ -74,77 +72,105 @@ class RunRows:
         self.failed = 0  # failed (not dep_fail), as Parsl counts
         self._tasks: dict[int, dict] = {}
         self._tries: dict[int, dict[int, dict]] = {}  # task id -> try id -> row
-        self._launched: dict[tuple[int, int], float] = {}
         self._ran: dict[tuple[int, int], list[tuple[str, float]]] = {}
 
-    def add(self, event: Any) -> tuple[dict, dict, list[dict]]:
-        """The task row, try row and status rows that ``event`` changes."""
-        state, record = event.state, event.record
-        task = self._tasks.get(event.task_id)
+    def add(self, event: Any, batch: RowBatch) -> None:
+        """Put in ``batch`` the rows that ``event`` adds or changes."""
+        state, record, task_id, try_id = event.state, event.record, event.task_id, event.try_id
+        task = self._tasks.get(task_id)
         if task is None or state in FINAL_STATES:
-            task = self._tasks[event.task_id] = task_row(self.run_id, record)
-        tries = self._tries.setdefault(event.task_id, {})
-        attempt = tries.get(event.try_id)
+            task = self._tasks[task_id] = self._task_row(record)
+        else:  # what changes while a task runs, as Parsl updates it on every state change
+            task["task_depends"] = _ids(record.depends)
+            task["task_hashsum"] = record.hashsum
+            task["task_fail_count"], task["task_fail_cost"] = record.fail_count, float(record.fail_cost)
+        batch.tasks[task_id, self.run_id] = task
+        tries = self._tries.get(task_id)
+        if tries is None:
+            tries = self._tries[task_id] = {}
+        attempt = tries.get(try_id)
         if attempt is None:
-            attempt = tries[event.try_id] = try_row(self.run_id, event.task_id, event.try_id, record.executor)
-        elif attempt["task_executor"] is None or state == "launched":  # chosen after ``pending``
-            attempt["task_executor"] = _executor_label(record.executor)
-        key, when = (event.task_id, event.try_id), local_time(event.time)
-        statuses = []
-        info = event.info or {}
-        if state in ("running", "running_ended"):
-            self._ran.setdefault(key, []).append((state, event.time))
+            attempt = tries[try_id] = self._try_row(task_id, try_id, record)
+        batch.tries[try_id, task_id, self.run_id] = attempt
+        if state == "running" or state == "running_ended":
+            self._ran.setdefault((task_id, try_id), []).append((state, event.time))
             if state == "running":
-                attempt["hostname"] = _host_of(info.get("worker"))
-        else:
-            if state == "launched":
-                attempt["task_try_time_launched"] = when
-                self._launched[key] = event.time
-            elif state in ("fail_retryable", "failed", "dep_fail"):
-                attempt["task_try_time_returned"] = attempt["task_try_time_returned"] or when
-                attempt["task_fail_history"] = info.get("error") or ""
-            elif state == "joining":
-                attempt["task_try_time_returned"] = when
-                joins = record.joins
-                attempt["task_joins"] = _ids(joins if isinstance(joins, list) else [joins])
-            elif state in ("exec_done", "memo_done"):
-                attempt["task_try_time_returned"] = attempt["task_try_time_returned"] or when
-                if state == "memo_done":  # Parsl stamps the launch attempt that found the memo
-                    attempt["task_try_time_launched"] = attempt["task_try_time_launched"] or when
-            if state in ("fail_retryable", "joining", *FINAL_STATES):
-                statuses += self._try_ended(key, attempt, event.time)
-            statuses.append(self._status(event.task_id, event.try_id, state, when))
+                attempt["hostname"] = _host_of((event.info or {}).get("worker"))
+            return
+        when = event.time
+        if state == "launched":
+            attempt["task_try_time_launched"] = when
+            attempt["task_executor"] = _executor_label(record)  # chosen after ``pending``
+        elif state in ("fail_retryable", "failed", "dep_fail"):
+            attempt["task_try_time_returned"] = attempt["task_try_time_returned"] or when
+            attempt["task_fail_history"] = (event.info or {}).get("error") or ""
+        elif state == "joining":
+            attempt["task_try_time_returned"] = when
+            joins = record.joins
+            attempt["task_joins"] = _ids(joins if isinstance(joins, list) else [joins])
+        elif state == "exec_done" or state == "memo_done":
+            attempt["task_try_time_returned"] = attempt["task_try_time_returned"] or when
+            if state == "memo_done":  # Parsl stamps the launch attempt that found the memo
+                attempt["task_try_time_launched"] = attempt["task_try_time_launched"] or when
+        if state in _TRY_ENDS:
+            self._try_ended(task_id, try_id, attempt, when, batch)
+        batch.statuses.append({"task_id": task_id, "task_status_name": state, "timestamp": when,
+                               "run_id": self.run_id, "try_id": try_id})
         if state in FINAL_STATES:
             self.completed += state == "exec_done"
             self.failed += state == "failed"
-            del self._tasks[event.task_id]
-            for try_id in self._tries.pop(event.task_id):
-                self._launched.pop((event.task_id, try_id), None)
-                self._ran.pop((event.task_id, try_id), None)
-        return dict(task), dict(attempt), statuses
+            del self._tasks[task_id], self._tries[task_id]
 
-    def _try_ended(self, key: tuple[int, int], attempt: dict, ended: float) -> list[dict]:
+    def _try_ended(self, task_id: int, try_id: int, attempt: dict, ended: float, batch: RowBatch) -> None:
         """The held ``running``/``running_ended`` rows of a try, within its launch and end."""
-        ran = self._ran.pop(key, None)
+        ran = self._ran.pop((task_id, try_id), None)
         if not ran:
-            return []
-        earliest = self._launched.get(key, float("-inf")) + _STEP
-        latest = max(ended - _STEP, earliest)
-        rows = []
-        for state, seconds in ran:
-            when = local_time(min(max(seconds, earliest), latest - (_STEP if state == "running" else 0)))
+            return
+        launched = attempt["task_try_time_launched"]
+        earliest = (ended - 1.0 if launched is None else launched) + _STEP
+        latest = max(ended - _STEP, earliest + 2 * _STEP)  # launched < running < running_ended < end
+        started = earliest
+        for state, seconds in sorted(ran, key=lambda item: item[0] != "running"):
             if state == "running":
+                when = started = min(max(seconds, earliest), latest - _STEP)
                 attempt["task_try_time_running"] = when
-            rows.append(self._status(key[0], key[1], state, when))
-        return rows
+            else:
+                when = min(max(seconds, started + _STEP), latest)
+            batch.statuses.append({"task_id": task_id, "task_status_name": state, "timestamp": when,
+                                   "run_id": self.run_id, "try_id": try_id})
 
-    def _status(self, task_id: int, try_id: int, state: str, when: Any) -> dict:
-        return {"task_id": task_id, "task_status_name": state, "timestamp": when,
-                "run_id": self.run_id, "try_id": try_id}
+    def _task_row(self, record: Any) -> dict:
+        kwargs = record.kwargs
+        return {
+            "task_id": record.id, "run_id": self.run_id, "task_depends": _ids(record.depends),
+            "task_func_name": record.func_name, "task_memoize": "1" if record.memoize else "0",
+            "task_hashsum": record.hashsum, "task_inputs": str(kwargs.get("inputs")),
+            "task_outputs": str(kwargs.get("outputs")), "task_stdin": kwargs.get("stdin"),
+            "task_stdout": _stream(kwargs.get("stdout")), "task_stderr": _stream(kwargs.get("stderr")),
+            "task_time_invoked": record._time_invoked, "task_time_returned": record._time_returned,
+            "task_fail_count": record.fail_count, "task_fail_cost": float(record.fail_cost),
+        }
+
+    def _try_row(self, task_id: int, try_id: int, record: Any) -> dict:
+        return {"try_id": try_id, "task_id": task_id, "run_id": self.run_id, "block_id": None,
+                "hostname": None, "task_executor": _executor_label(record), "task_try_time_launched": None,
+                "task_try_time_running": None, "task_try_time_returned": None, "task_fail_history": "",
+                "task_joins": None}
 
 
-def _executor_label(executor: str | None) -> str | None:
-    return PARSL_JOIN_EXECUTOR if executor == JOIN_EXECUTOR else executor
+_TRY_ENDS = frozenset(("fail_retryable", "joining", *FINAL_STATES))
+
+
+def _executor_label(record: Any) -> str:
+    """The label Parsl's tables show for a task's executor (before one is chosen, or for a
+    call that failed before: the first one its app asks for)."""
+    executor = record.executor
+    if executor == JOIN_EXECUTOR:
+        return PARSL_JOIN_EXECUTOR
+    if executor is None:
+        asked = record.app.executors
+        return asked[0] if asked != "all" and asked else ""
+    return executor
 
 
 def _ids(futures: Any) -> str:

@@ -2,61 +2,71 @@
 thread of its own, so that no app call and no scheduler ever waits for the database.
 
 Rows wait in memory between writes (every ``interval`` seconds): a task's and a try's
-latest row replace the earlier ones, status rows are all kept. Task and try rows are
+latest row replace the earlier ones, status rows are all kept, and resource samples
+are kept up to ``max_resources`` (then the oldest are dropped). Task and try rows are
 upserted, a NULL never overwriting a value already written; status rows are inserted
-once. SQLite runs in WAL mode, so readers and this writer never block each other,
-except on network filesystems, where WAL is unsafe: there it keeps a rollback journal
-and says so (``MonitoringWarning``).
+once. Statements are compiled once and run with the driver's ``executemany``.
+
+SQLite runs in WAL mode, so readers and this writer never block each other, except on
+network filesystems, where WAL is unsafe: there it keeps a rollback journal and says
+so (``MonitoringWarning``).
 """
 from __future__ import annotations
 
+import collections
+import datetime
 import logging
+import math
+import operator
 import os
 import threading
 import time
 import warnings
-from typing import Any
+from typing import Any, Callable
 
-from sqlalchemy import create_engine, event, func
+from sqlalchemy import DateTime, create_engine, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from .errors import MonitoringUnavailable, MonitoringWarning
-from .schema import metadata, status, task, try_, workflow
+from .rows import RowBatch
+from .schema import metadata, resource, status, task, try_, workflow
 
 logger = logging.getLogger(__name__)
 
 #: filesystems on which SQLite's WAL (shared memory between processes) is unsafe
 NETWORK_FILESYSTEMS = {"nfs", "nfs4", "lustre", "gpfs", "cifs", "smb3", "smbfs", "beegfs", "panfs",
                        "ceph", "fuse.sshfs", "glusterfs", "fuse.glusterfs", "afs", "wekafs"}
-_KEYS = {table.name: [column.name for column in table.primary_key] for table in (task, try_, workflow)}
 
 
 class DatabaseWriter:
     """Writes the rows it is given to the database at ``url``, every ``interval`` seconds."""
 
-    def __init__(self, url: str, interval: float = 0.25) -> None:
+    def __init__(self, url: str, interval: float = 0.25, max_resources: int = 100_000) -> None:
         self.url = url
         self.interval = interval
         self.engine = connect(url)
         metadata.create_all(self.engine)
+        self._statements = {table.name: _Statement(self.engine, table, upsert=table.name in _UPSERTED)
+                            for table in (workflow, task, try_, status, resource)}
         self._lock = threading.Lock()
-        self._rows: dict[str, dict[tuple, dict]] = {"workflow": {}, "task": {}, "try": {}}
-        self._statuses: list[dict] = []
+        self._pending = RowBatch()
+        #: resource samples: the first to go when the database falls behind
+        self._resources: collections.deque = collections.deque(maxlen=max_resources)
         self._wake = threading.Event()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="dask-parsl-monitoring", daemon=True)
         self._thread.start()
 
-    # -- what the recorder hands over (cheap: no database work in the caller's thread) ------
-    def upsert(self, table: str, row: dict) -> None:
-        key = tuple(row[name] for name in _KEYS[table])
+    def add(self, batch: RowBatch) -> None:
+        """Take ``batch`` (no database work in the caller's thread)."""
+        self._resources.extend(batch.resources)
         with self._lock:
-            self._rows[table][key] = row
-
-    def add_status(self, row: dict) -> None:
-        with self._lock:
-            self._statuses.append(row)
+            pending = self._pending
+            pending.workflows.update(batch.workflows)
+            pending.tasks.update(batch.tasks)
+            pending.tries.update(batch.tries)
+            pending.statuses += batch.statuses
 
     # -- the writer thread ---------------------------------------------------------------
     def _run(self) -> None:
@@ -67,27 +77,40 @@ class DatabaseWriter:
     def write_pending(self) -> None:
         """Write what is waiting, in one transaction; on a locked database, try again."""
         with self._lock:
-            rows, self._rows = self._rows, {"workflow": {}, "task": {}, "try": {}}
-            statuses, self._statuses = self._statuses, []
-        if not (statuses or any(rows.values())):
+            batch, self._pending = self._pending, RowBatch()
+        batch.resources = [self._resources.popleft() for _ in range(len(self._resources))]
+        if not batch:
             return
+        work = [(self._statements["workflow"], list(batch.workflows.values())),
+                (self._statements["task"], list(batch.tasks.values())),
+                (self._statements["try"], list(batch.tries.values())),
+                (self._statements["status"], batch.statuses),
+                (self._statements["resource"], batch.resources)]
+        parameters = [(statement, statement.parameters(rows)) for statement, rows in work if rows]
         for _ in range(60):
             try:
                 with self.engine.begin() as connection:
-                    for table in (workflow, task, try_):
-                        if rows[table.name]:
-                            connection.execute(_upsert(self.engine, table), list(rows[table.name].values()))
-                    if statuses:
-                        connection.execute(_insert_new(self.engine, status), statuses)
+                    for statement, rows in parameters:
+                        connection.exec_driver_sql(statement.sql, rows)
                 return
             except OperationalError as error:  # locked or unreachable: keep the rows, try again
                 logger.warning("Monitoring database busy (%s); writing again in 1 s", error.orig)
                 time.sleep(1)
-            except Exception:
-                logger.exception("Could not write %d task, %d try and %d status rows to %s",
-                                 len(rows["task"]), len(rows["try"]), len(statuses), self.url)
+            except Exception:  # a row the database refuses: write the others one by one
+                logger.exception("Monitoring database %s refused a batch; writing its rows one by one",
+                                 self.url)
+                self._write_one_by_one(parameters)
                 return
         logger.error("Gave up writing to the monitoring database %s after 60 attempts", self.url)
+
+    def _write_one_by_one(self, parameters: list) -> None:
+        for statement, rows in parameters:
+            for row in rows:
+                try:
+                    with self.engine.begin() as connection:
+                        connection.exec_driver_sql(statement.sql, row)
+                except Exception as error:
+                    logger.error("Monitoring row dropped (%s): %r", error, row)
 
     def close(self) -> None:
         """Write everything still waiting and stop."""
@@ -96,6 +119,60 @@ class DatabaseWriter:
         self._thread.join(timeout=60)
         self.write_pending()
         self.engine.dispose()
+
+
+_UPSERTED = ("workflow", "task", "try")
+
+
+class _Statement:
+    """One table's insert (or upsert), compiled once for the engine's driver; turns rows
+    (times in seconds since the epoch) into the driver's parameters."""
+
+    def __init__(self, engine: Engine, table: Any, upsert: bool) -> None:
+        statement = _upsert(engine, table) if upsert else _insert_new(engine, table)
+        compiled = statement.compile(dialect=engine.dialect)
+        self.sql = str(compiled)
+        self.names = list(compiled.positiontup) if compiled.positional else [c.name for c in table.columns]
+        self.positional = compiled.positional
+        self._values = operator.itemgetter(*self.names)
+        times = {column.name for column in table.columns if isinstance(column.type, DateTime)}
+        self._times = [index for index, name in enumerate(self.names) if name in times]
+        self._to_time: Callable = SQLiteTimes() if engine.dialect.name == "sqlite" else _datetime
+
+    def parameters(self, rows: list[dict]) -> list:
+        """The driver's parameters for ``rows`` (every row has every column)."""
+        values_of, times, to_time = self._values, self._times, self._to_time
+        result = []
+        for row in rows:
+            values = list(values_of(row))
+            for index in times:
+                if values[index] is not None:
+                    values[index] = to_time(values[index])
+            result.append(tuple(values))
+        if not self.positional:
+            return [dict(zip(self.names, values, strict=True)) for values in result]
+        return result
+
+
+class SQLiteTimes:
+    """Seconds since the epoch in Parsl's SQLite form, ``YYYY-MM-DD HH:MM:SS.ffffff`` (naive
+    local time), formatting each second once: the writer converts many times a second."""
+
+    def __init__(self) -> None:
+        self._second, self._text = None, ""
+
+    def __call__(self, seconds: float) -> str:
+        whole = math.floor(seconds)
+        micro = round((seconds - whole) * 1e6)
+        if micro == 1_000_000:
+            whole, micro = whole + 1, 0
+        if whole != self._second:
+            self._second, self._text = whole, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(whole))
+        return f"{self._text}.{micro:06d}"
+
+
+def _datetime(seconds: float) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(seconds)
 
 
 def connect(url: str) -> Engine:
@@ -149,15 +226,17 @@ def filesystem_of(path: str) -> str | None:
 def _upsert(engine: Engine, table: Any) -> Any:
     """Insert rows; a row already there takes the new values, except NULLs."""
     statement = _dialect_insert(engine, table)
-    keys = set(_KEYS[table.name])
+    keys = {column.name for column in table.primary_key}
     new = statement.excluded
     changes = {column.name: (func.coalesce(new[column.name], column) if column.nullable else new[column.name])
                for column in table.columns if column.name not in keys}
-    return statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
+    return statement.values({column.name: None for column in table.columns}).on_conflict_do_update(
+        index_elements=sorted(keys), set_=changes)
 
 
 def _insert_new(engine: Engine, table: Any) -> Any:
-    return _dialect_insert(engine, table).on_conflict_do_nothing()
+    return _dialect_insert(engine, table).values(
+        {column.name: None for column in table.columns}).on_conflict_do_nothing()
 
 
 def _dialect_insert(engine: Engine, table: Any) -> Any:
@@ -169,4 +248,3 @@ def _dialect_insert(engine: Engine, table: Any) -> Any:
         raise MonitoringUnavailable(f"dask_parsl writes monitoring to SQLite or PostgreSQL, not "
                                     f"{engine.dialect.name}")
     return insert(table)
-
