@@ -28,7 +28,8 @@ _STEP = 1e-5
 
 
 class RowBatch:
-    """Rows to write: the latest task and try rows by key, every status and resource row."""
+    """Rows to write: the latest task and try rows by key, every status and resource row
+    (status rows as tuples, in the table's column order: there are many)."""
 
     __slots__ = ("workflows", "tasks", "tries", "statuses", "resources")
 
@@ -36,7 +37,7 @@ class RowBatch:
         self.workflows: dict[tuple, dict] = {}
         self.tasks: dict[tuple, dict] = {}
         self.tries: dict[tuple, dict] = {}
-        self.statuses: list[dict] = []
+        self.statuses: list[tuple] = []
         self.resources: list[dict] = []
 
     def __bool__(self) -> bool:
@@ -114,8 +115,7 @@ class RunRows:
                 attempt["task_try_time_launched"] = attempt["task_try_time_launched"] or when
         if state in _TRY_ENDS:
             self._try_ended(task_id, try_id, attempt, when, batch)
-        batch.statuses.append({"task_id": task_id, "task_status_name": state, "timestamp": when,
-                               "run_id": self.run_id, "try_id": try_id})
+        batch.statuses.append((task_id, state, when, self.run_id, try_id))
         if state in FINAL_STATES:
             self.completed += state == "exec_done"
             self.failed += state == "failed"
@@ -136,8 +136,7 @@ class RunRows:
                 attempt["task_try_time_running"] = when
             else:
                 when = min(max(seconds, started + _STEP), latest)
-            batch.statuses.append({"task_id": task_id, "task_status_name": state, "timestamp": when,
-                                   "run_id": self.run_id, "try_id": try_id})
+            batch.statuses.append((task_id, state, when, self.run_id, try_id))
 
     def _task_row(self, record: Any) -> dict:
         kwargs = record.kwargs

@@ -135,13 +135,19 @@ class _Statement:
         self.names = list(compiled.positiontup) if compiled.positional else [c.name for c in table.columns]
         self.positional = compiled.positional
         self._values = operator.itemgetter(*self.names)
+        columns = [column.name for column in table.columns]
+        self._from_tuple = operator.itemgetter(*[columns.index(name) for name in self.names])
         times = {column.name for column in table.columns if isinstance(column.type, DateTime)}
         self._times = [index for index, name in enumerate(self.names) if name in times]
         self._to_time: Callable = SQLiteTimes() if engine.dialect.name == "sqlite" else _datetime
 
-    def parameters(self, rows: list[dict]) -> list:
-        """The driver's parameters for ``rows`` (every row has every column)."""
-        values_of, times, to_time = self._values, self._times, self._to_time
+    def parameters(self, rows: list) -> list:
+        """The driver's parameters for ``rows``: dicts of every column, or tuples in the
+        table's column order."""
+        if not rows:
+            return []
+        values_of = self._from_tuple if isinstance(rows[0], tuple) else self._values
+        times, to_time = self._times, self._to_time
         result = []
         for row in rows:
             values = list(values_of(row))
