@@ -33,6 +33,7 @@ from dask_parsl import (
     DependencyError,
     MonitoringHub,
     ThreadPoolExecutor,
+    bash_app,
     join_app,
     python_app,
 )
@@ -655,6 +656,52 @@ def test_on_a_local_disk_sqlite_runs_in_wal_mode(tmp_path):
         engine = writer.connect(sqlite_url(path))
     assert engine_journal_mode(engine) == "wal"
     assert journal_mode(path) == "wal"
+
+
+# -- resource rows: psutil samples from the workers ---------------------------------------------
+
+@python_app
+def spins(seconds):
+    end = time.time() + seconds
+    while time.time() < end:
+        pass
+    return seconds
+
+
+@bash_app
+def sleeps_in_a_child():
+    return "sleep 1"
+
+
+def test_resource_rows_sample_the_worker_and_its_children(cluster, tmp_path):
+    run_dir = str(tmp_path / "runinfo")
+    config = Config(executors=[DaskExecutor(cluster=cluster)], run_dir=run_dir,
+                    monitoring=MonitoringHub(resource_monitoring_interval=0.2))
+    with dask_parsl.load(config) as dfk:
+        python_task, bash_task = spins(1), sleeps_in_a_child()
+        assert python_task.result(timeout=60) == 1 and bash_task.result(timeout=60) == 0
+        client = dfk.executors["dask"].client
+        worker_pids = set(client.run(os.getpid).values())
+    samples = rows(sqlite_url(os.path.join(run_dir, "monitoring.db")), "resource", dfk.run_id)
+    by_task = {task_id: [row for row in samples if row["task_id"] == task_id]
+               for task_id in (python_task.tid, bash_task.tid)}
+    assert all(len(found) >= 3 for found in by_task.values()), {k: len(v) for k, v in by_task.items()}
+    for row in samples:
+        assert row["psutil_process_pid"] in worker_pids
+        assert row["psutil_process_memory_resident"] > 0 and row["resource_monitoring_interval"] == 0.2
+        assert isinstance(as_time(row["timestamp"]), datetime.datetime)
+    assert max(row["psutil_process_time_user"] for row in by_task[python_task.tid]) >= 0.5  # it spun
+    assert max(row["psutil_process_children_count"] for row in by_task[bash_task.tid]) >= 1  # sleep
+    plugins = client_plugins_after(cluster)
+    assert not any(name.startswith("dask-parsl-resources") for name in plugins)  # gone with the kernel
+
+
+def client_plugins_after(cluster):
+    from distributed import Client
+
+    with Client(cluster) as client:
+        return {name for names in client.run(lambda dask_worker: list(dask_worker.plugins)).values()
+                for name in names}
 
 
 # -- 5. the MonitoringHub API -------------------------------------------------------------------

@@ -68,7 +68,9 @@ class DirectRunner:
         record.status = States.launched
         if self.outcomes.events.subscribers and record.try_id == 0:  # retries: published with the failure
             self.outcomes.events.state_changed(record)
-        tried = executor.submit(TimedCall(call), dict(record.resource_specification), *args, **kwargs)
+        if self.outcomes.events.subscribers:  # someone wants to know when and where it ran
+            call = TimedCall(call)
+        tried = executor.submit(call, dict(record.resource_specification), *args, **kwargs)
         future._remote = tried  # the record's exec_fu
         tried.add_done_callback(lambda done: self._tried(record, args, kwargs, done))
 
@@ -98,11 +100,13 @@ class DirectRunner:
         """The try's value and exception; publishes when and where it ran."""
         if done.cancelled():
             return None, concurrent.futures.CancelledError(f"task {record.id} was cancelled by its executor")
-        if done.exception() is not None:  # the executor's own failure: the call did not run
+        if done.exception() is not None:  # the call raised, or the executor failed it
             return None, done.exception()
-        value, error, start, stop, host = done.result()
-        self.outcomes.events.ran(record, {"start": start, "stop": stop, "worker": host})
-        return value, error
+        result = done.result()
+        if type(result) is not Timed:
+            return result, None
+        self.outcomes.events.ran(record, {"start": result.start, "stop": result.stop, "worker": result.host})
+        return result.value, result.error
 
     def _finish_try(self, record: TaskRecord, args: tuple, kwargs: dict, value: Any,
                     error: BaseException | None) -> None:
@@ -132,21 +136,37 @@ class DirectRunner:
             self.outcomes.fail(record, error, counted=True)
 
 
+class Timed:
+    """How a timed call ended (``value`` or ``error``), when, and on which host."""
+
+    __slots__ = ("value", "error", "start", "stop", "host")
+
+    def __init__(self, value: Any, error: BaseException | None, start: float, stop: float, host: str) -> None:
+        self.value, self.error, self.start, self.stop, self.host = value, error, start, stop, host
+
+    def __reduce__(self) -> tuple:
+        return Timed, (self.value, self.error, self.start, self.stop, self.host)
+
+
 class TimedCall:
-    """Runs an app call where its executor puts it, and says how it ended, when, and on
-    which host: ``(value, exception, start, stop, hostname)``."""
+    """Runs an app call where its executor puts it, and returns how it ended, when, and
+    where (``Timed``): what the task events report as ``running``/``running_ended``."""
 
     __slots__ = ("call",)
 
     def __init__(self, call: InProcessCall) -> None:
         self.call = call
 
-    def __call__(self, *args: Any, **kwargs: Any) -> tuple:
+    @property
+    def __name__(self) -> str:
+        return self.call.name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Timed:
         start = time.time()
         try:
-            return self.call(*args, **kwargs), None, start, time.time(), platform.node()
+            return Timed(self.call(*args, **kwargs), None, start, time.time(), platform.node())
         except Exception as error:
-            return None, error, start, time.time(), platform.node()
+            return Timed(None, error, start, time.time(), platform.node())
 
     def __reduce__(self) -> tuple:
         return TimedCall, (self.call,)

@@ -60,9 +60,9 @@ class JoinRunner:
                 f"join_app {record['func_name']} must return a Future or a list of Futures, "
                 f"not {type(inner).__name__}"))
             return
+        record["joins"] = inner
         record["status"] = States.joining
         self.outcomes.events.state_changed(record)
-        record["joins"] = inner
         inner_futures = [inner] if single else inner
         if not inner_futures:
             if record["memoize"]:
@@ -83,10 +83,12 @@ class JoinRunner:
             start = time.time()
             try:
                 inner = record["app"].func(*args, **kwargs)
-                events.ran(record, {"start": start, "stop": time.time(), "worker": platform.node()})
+                if events.subscribers:
+                    events.ran(record, {"start": start, "stop": time.time(), "worker": platform.node()})
                 return inner
             except Exception as error:
-                events.ran(record, {"start": start, "stop": time.time(), "worker": platform.node()})
+                if events.subscribers:
+                    events.ran(record, {"start": start, "stop": time.time(), "worker": platform.node()})
                 final = charge_try_here(policy, record, error)
                 if final is not None:
                     raise _ChargedFailure(final) from None

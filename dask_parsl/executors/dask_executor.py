@@ -92,6 +92,7 @@ class DaskExecutor(Executor):
         self._listener: CompletionListener | None = None
         self._batcher: GraphBatcher | None = None
         self._plugin_registered = False
+        self._resource_sampler: str | None = None  # the name of its worker plugin, once monitoring asks
 
     # -- lifecycle -------------------------------------------------------
     def _make_cluster(self) -> Any:
@@ -208,6 +209,12 @@ class DaskExecutor(Executor):
 
     def shutdown(self) -> None:
         """Stop submitting, disconnect, and close the cluster if this executor started it."""
+        if self._resource_sampler and not self._owns_cluster and self.client.status == "running":
+            try:  # a cluster that outlives this kernel stops sampling for it
+                self.client.unregister_worker_plugin(self._resource_sampler)
+            except Exception:
+                logger.warning("Could not remove the resource sampler %s from the workers",
+                               self._resource_sampler)
         if self._batcher is not None:
             self._batcher.close()
         if self._listener is not None:
@@ -256,7 +263,9 @@ class DaskExecutor(Executor):
         from ..monitoring.resources import RESOURCE_TOPIC, ResourceSampler
 
         self._listener.subscribe(RESOURCE_TOPIC)
-        self.client.register_plugin(ResourceSampler(interval))
+        sampler = ResourceSampler(interval, name=f"dask-parsl-resources-{self.client.id}")
+        self.client.register_plugin(sampler)
+        self._resource_sampler = sampler.name
 
     def retry_decided(self, key: str, run_id: int | None, retry: bool, exception: bytes | None,
                       fail_cost: float, fail_count: int) -> None:

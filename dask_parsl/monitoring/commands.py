@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sys
 
+from sqlalchemy.exc import DatabaseError
+
 from .queries import app_summaries, chosen_run, failed_tasks, open_database, workflows
 
 
@@ -10,8 +12,12 @@ def monitor_command(action: str, database: str | None, run_id: str | None, outpu
     try:
         engine = open_database(database)
         run = chosen_run(engine, run_id)
-    except (FileNotFoundError, LookupError) as error:
+    except (FileNotFoundError, LookupError, ImportError) as error:
         print(f"dask-parsl monitor: {error}", file=sys.stderr)
+        return 1
+    except DatabaseError as error:
+        print(f"dask-parsl monitor: {database or 'runinfo'} is not a monitoring database ({error.orig})",
+              file=sys.stderr)
         return 1
     if action == "summary":
         print_summary(engine, run)

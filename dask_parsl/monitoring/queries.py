@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
 
 from .schema import status, task, try_, workflow
+from .writer import with_installed_driver
 
 
 def database_url(location: str | None) -> str:
@@ -18,9 +19,13 @@ def database_url(location: str | None) -> str:
     (default ``runinfo``) holding ``monitoring.db``."""
     location = location or "runinfo"
     if "://" in location:
-        return location
+        if location.startswith("sqlite:///") and not os.path.exists(location[len("sqlite:///"):]):
+            raise FileNotFoundError(f"no monitoring database at {location}")
+        return with_installed_driver(location)
     if os.path.isdir(location):
-        location = os.path.join(location, "monitoring.db")
+        inside = os.path.join(location, "monitoring.db")
+        above = os.path.join(os.path.dirname(os.path.abspath(location)), "monitoring.db")
+        location = inside if os.path.exists(inside) or not os.path.exists(above) else above  # runinfo/000
     if not os.path.exists(location):
         raise FileNotFoundError(f"no monitoring database at {location}: give its path, its run directory, "
                                 "or a SQLAlchemy URL")
@@ -62,7 +67,7 @@ class AppSummary(NamedTuple):
 
 
 def app_summaries(engine: Engine, run_id: str) -> list[AppSummary]:
-    """Per app of one run: tasks by final state, tries, retries, memo hits, run times."""
+    """Per app of one run: tasks by final state, tries that ran, retries, memo hits, run times."""
     final = ("exec_done", "memo_done", "failed", "dep_fail")
     states_query = (select(task.c.task_func_name, status.c.task_status_name, func.count())
                     .join(status, (status.c.task_id == task.c.task_id) & (status.c.run_id == task.c.run_id))
@@ -80,9 +85,11 @@ def app_summaries(engine: Engine, run_id: str) -> list[AppSummary]:
         for app, state, count in connection.execute(states_query):
             states[app][state] = count
         for app, try_id, running, returned in connection.execute(tries_query):
+            if running is None:  # answered from the memo, or its dependency failed: it never ran
+                continue
             tries[app] += 1
             retries[app] += try_id > 0
-            if running is not None and returned is not None:
+            if returned is not None:
                 durations[app].append((_datetime(returned) - _datetime(running)).total_seconds())
     summaries = []
     for app in sorted(set(states) | set(tries)):
@@ -105,25 +112,27 @@ class FailedTask(NamedTuple):
 
 def failed_tasks(engine: Engine, run_id: str) -> list[FailedTask]:
     """Each task of one run that ended ``failed`` or ``dep_fail``, with its last error."""
-    failed = (select(status.c.task_id, status.c.task_status_name)
-              .where(status.c.run_id == run_id, status.c.task_status_name.in_(("failed", "dep_fail"))))
+    joined = (status.c.task_id == task.c.task_id) & (status.c.run_id == task.c.run_id)
+    failed = (select(task.c.task_id, task.c.task_func_name, status.c.task_status_name, task.c.task_stdout,
+                     task.c.task_stderr)
+              .join(status, joined)
+              .where(task.c.run_id == run_id, status.c.task_status_name.in_(("failed", "dep_fail"))))
     with engine.connect() as connection:
-        ended = dict(connection.execute(failed).all())
+        ended = {row.task_id: row for row in connection.execute(failed)}
         if not ended:
             return []
-        tasks = {row.task_id: row for row in connection.execute(
-            select(task.c.task_id, task.c.task_func_name, task.c.task_stdout, task.c.task_stderr)
-            .where(task.c.run_id == run_id, task.c.task_id.in_(ended)))}
         attempts: dict[int, list] = defaultdict(list)
-        for row in connection.execute(select(try_.c.task_id, try_.c.try_id, try_.c.task_fail_history)
-                                      .where(try_.c.run_id == run_id, try_.c.task_id.in_(ended))):
-            attempts[row.task_id].append((row.try_id, row.task_fail_history or ""))
+        tries_of_run = select(try_.c.task_id, try_.c.try_id, try_.c.task_fail_history).where(
+            try_.c.run_id == run_id)
+        for task_id, try_id, history in connection.execute(tries_of_run):
+            if task_id in ended:
+                attempts[task_id].append((try_id, history or ""))
     result = []
     for task_id in sorted(ended):
-        row, tries = tasks.get(task_id), sorted(attempts.get(task_id, []))
-        result.append(FailedTask(task_id, row.task_func_name if row else "?", ended[task_id], len(tries),
-                                 tries[-1][1] if tries else "", (row.task_stdout or None) if row else None,
-                                 (row.task_stderr or None) if row else None))
+        row, tries = ended[task_id], sorted(attempts.get(task_id, []))
+        error = tries[-1][1] if tries else ""
+        result.append(FailedTask(task_id, row.task_func_name, row.task_status_name, len(tries), error,
+                                 row.task_stdout or None, row.task_stderr or None))
     return result
 
 
@@ -142,7 +151,8 @@ def try_spans(engine: Engine, run_id: str) -> list[dict]:
 def state_changes(engine: Engine, run_id: str) -> list[tuple[datetime.datetime, int, str]]:
     """Every status row of one run, ``(time, task id, state)``, in time order."""
     query = (select(status.c.timestamp, status.c.task_id, status.c.task_status_name)
-             .where(status.c.run_id == run_id).order_by(status.c.timestamp))
+             .join(task, (status.c.task_id == task.c.task_id) & (status.c.run_id == task.c.run_id))
+             .where(task.c.run_id == run_id).order_by(status.c.timestamp))
     with engine.connect() as connection:
         return [(_datetime(when), task_id, state) for when, task_id, state in connection.execute(query)]
 

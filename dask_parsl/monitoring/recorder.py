@@ -37,10 +37,14 @@ class MonitoringRecorder:
         self.record([])
         self.writer.write_pending()  # the workflow row is there before any task
         self._unsubscribe = dfk.events.subscribe(self.record, runtime=True)
-        if hub.resource_monitoring_enabled and hub.resource_monitoring_interval > 0:
-            for executor in dfk.executors.values():
-                if hasattr(executor, "start_resource_monitoring"):
-                    executor.start_resource_monitoring(hub.resource_monitoring_interval)
+        try:
+            if hub.resource_monitoring_enabled and hub.resource_monitoring_interval > 0:
+                for executor in dfk.executors.values():
+                    if hasattr(executor, "start_resource_monitoring"):
+                        executor.start_resource_monitoring(hub.resource_monitoring_interval)
+        except BaseException:  # the kernel does not start: its workflow ends here
+            self.close()
+            raise
         logger.info("Monitoring run %s to %s", dfk.run_id, self.url)
 
     def record(self, events: list) -> None:

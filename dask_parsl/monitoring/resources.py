@@ -26,10 +26,9 @@ PLUGIN_NAME = "dask-parsl-resources"
 class ResourceSampler(WorkerPlugin):
     """Samples the worker's process tree while app tasks run, every ``interval`` seconds."""
 
-    name = PLUGIN_NAME
-
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, name: str = PLUGIN_NAME) -> None:
         self.interval = interval
+        self.name = name  # one per client: kernels sharing a cluster each sample at their interval
 
     def setup(self, worker: Any) -> None:
         import psutil

@@ -7,6 +7,7 @@ Parsl does (naive local time).
 """
 from __future__ import annotations
 
+import collections
 import datetime
 import getpass
 import os
@@ -74,10 +75,15 @@ class RunRows:
         self._tasks: dict[int, dict] = {}
         self._tries: dict[int, dict[int, dict]] = {}  # task id -> try id -> row
         self._ran: dict[tuple[int, int], list[tuple[str, float]]] = {}
+        #: the latest finished tasks: a report that comes after the end (a try that returns as
+        #: cleanup fails its task) changes nothing
+        self._finished: collections.OrderedDict = collections.OrderedDict()
 
     def add(self, event: Any, batch: RowBatch) -> None:
         """Put in ``batch`` the rows that ``event`` adds or changes."""
         state, record, task_id, try_id = event.state, event.record, event.task_id, event.try_id
+        if task_id in self._finished:
+            return
         task = self._tasks.get(task_id)
         if task is None or state in FINAL_STATES:
             task = self._tasks[task_id] = self._task_row(record)
@@ -107,10 +113,12 @@ class RunRows:
             attempt["task_fail_history"] = (event.info or {}).get("error") or ""
         elif state == "joining":
             attempt["task_try_time_returned"] = when
+            attempt["task_fail_history"] = attempt["task_fail_history"] or ""
             joins = record.joins
             attempt["task_joins"] = _ids(joins if isinstance(joins, list) else [joins])
         elif state == "exec_done" or state == "memo_done":
             attempt["task_try_time_returned"] = attempt["task_try_time_returned"] or when
+            attempt["task_fail_history"] = attempt["task_fail_history"] or ""
             if state == "memo_done":  # Parsl stamps the launch attempt that found the memo
                 attempt["task_try_time_launched"] = attempt["task_try_time_launched"] or when
         if state in _TRY_ENDS:
@@ -120,6 +128,9 @@ class RunRows:
             self.completed += state == "exec_done"
             self.failed += state == "failed"
             del self._tasks[task_id], self._tries[task_id]
+            self._finished[task_id] = None
+            if len(self._finished) > _FINISHED_KEPT:
+                self._finished.popitem(last=False)
 
     def _try_ended(self, task_id: int, try_id: int, attempt: dict, ended: float, batch: RowBatch) -> None:
         """The held ``running``/``running_ended`` rows of a try, within its launch and end."""
@@ -153,11 +164,12 @@ class RunRows:
     def _try_row(self, task_id: int, try_id: int, record: Any) -> dict:
         return {"try_id": try_id, "task_id": task_id, "run_id": self.run_id, "block_id": None,
                 "hostname": None, "task_executor": _executor_label(record), "task_try_time_launched": None,
-                "task_try_time_running": None, "task_try_time_returned": None, "task_fail_history": "",
+                "task_try_time_running": None, "task_try_time_returned": None, "task_fail_history": None,
                 "task_joins": None}
 
 
 _TRY_ENDS = frozenset(("fail_retryable", "joining", *FINAL_STATES))
+_FINISHED_KEPT = 10_000
 
 
 def _executor_label(record: Any) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import datetime
+import importlib.util
 import logging
 import math
 import operator
@@ -46,7 +47,7 @@ class DatabaseWriter:
         self.url = url
         self.interval = interval
         self.engine = connect(url)
-        metadata.create_all(self.engine)
+        create_tables(self.engine)
         self._statements = {table.name: _Statement(self.engine, table, upsert=table.name in _UPSERTED)
                             for table in (workflow, task, try_, status, resource)}
         self._lock = threading.Lock()
@@ -72,10 +73,14 @@ class DatabaseWriter:
     def _run(self) -> None:
         while not self._closed:
             self._wake.wait(self.interval)
-            self.write_pending()
+            try:
+                self.write_pending(attempts=60)
+            except Exception:  # never let the thread die: the next batch may go through
+                logger.exception("Writing to the monitoring database %s failed", self.url)
 
-    def write_pending(self) -> None:
-        """Write what is waiting, in one transaction; on a locked database, try again."""
+    def write_pending(self, attempts: int = 10) -> None:
+        """Write what is waiting, in one transaction; while the database is busy (locked,
+        or out of reach), try again every second, ``attempts`` times."""
         with self._lock:
             batch, self._pending = self._pending, RowBatch()
         batch.resources = [self._resources.popleft() for _ in range(len(self._resources))]
@@ -87,13 +92,18 @@ class DatabaseWriter:
                 (self._statements["status"], batch.statuses),
                 (self._statements["resource"], batch.resources)]
         parameters = [(statement, statement.parameters(rows)) for statement, rows in work if rows]
-        for _ in range(60):
+        for _ in range(attempts):
             try:
                 with self.engine.begin() as connection:
                     for statement, rows in parameters:
                         connection.exec_driver_sql(statement.sql, rows)
                 return
-            except OperationalError as error:  # locked or unreachable: keep the rows, try again
+            except OperationalError as error:
+                if not _busy(error):
+                    logger.error("Monitoring database %s cannot take rows (%s): %d task, %d try and %d "
+                                 "status rows dropped", self.url, error.orig, len(batch.tasks),
+                                 len(batch.tries), len(batch.statuses))
+                    return
                 logger.warning("Monitoring database busy (%s); writing again in 1 s", error.orig)
                 time.sleep(1)
             except Exception:  # a row the database refuses: write the others one by one
@@ -101,7 +111,9 @@ class DatabaseWriter:
                                  self.url)
                 self._write_one_by_one(parameters)
                 return
-        logger.error("Gave up writing to the monitoring database %s after 60 attempts", self.url)
+        logger.error("Gave up writing to the monitoring database %s after %d attempts: %d task, %d try "
+                     "and %d status rows dropped", self.url, attempts, len(batch.tasks), len(batch.tries),
+                     len(batch.statuses))
 
     def _write_one_by_one(self, parameters: list) -> None:
         for statement, rows in parameters:
@@ -112,12 +124,16 @@ class DatabaseWriter:
                 except Exception as error:
                     logger.error("Monitoring row dropped (%s): %r", error, row)
 
-    def close(self) -> None:
-        """Write everything still waiting and stop."""
+    def close(self, timeout: float = 60) -> None:
+        """Write everything still waiting and stop, within about ``timeout`` seconds."""
         self._closed = True
         self._wake.set()
-        self._thread.join(timeout=60)
-        self.write_pending()
+        self._thread.join(timeout=timeout)
+        if self._thread.is_alive():  # stuck on the database: the rows it holds are lost, said so
+            logger.error("The monitoring writer of %s did not finish within %g s; the rows it was "
+                         "writing may be lost", self.url, timeout)
+            return
+        self.write_pending(attempts=10)
         self.engine.dispose()
 
 
@@ -181,10 +197,26 @@ def _datetime(seconds: float) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(seconds)
 
 
+def create_tables(engine: Engine) -> None:
+    """Parsl's tables and dask_parsl's indexes, where missing (another process may be
+    creating them at the same moment)."""
+    for attempt in range(2):
+        try:
+            metadata.create_all(engine)
+            for index in (*task.indexes, *try_.indexes):
+                index.create(engine, checkfirst=True)
+            return
+        except OperationalError:
+            if attempt:
+                raise
+
+
 def connect(url: str) -> Engine:
     """An engine for ``url``; for SQLite, in WAL mode unless its filesystem cannot share it."""
+    url = with_installed_driver(url)
     try:
-        engine = create_engine(url)
+        engine = create_engine(url, **({"connect_args": {"connect_timeout": 10}}
+                                       if url.startswith("postgresql") else {}))
     except ImportError as error:
         raise MonitoringUnavailable(f"The monitoring database {url} needs {error.name}: "
                                     "pip install 'dask_parsl[monitoring]'") from error
@@ -210,6 +242,19 @@ def connect(url: str) -> Engine:
             cursor.close()
 
     return engine
+
+
+def with_installed_driver(url: str) -> str:
+    """``url``, for psycopg 3 (the monitoring extra's) when it names PostgreSQL without a driver."""
+    if url.startswith("postgresql://") and importlib.util.find_spec("psycopg2") is None:
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _busy(error: OperationalError) -> bool:
+    """Whether the database may take the rows later: locked, or out of reach for now."""
+    text = str(error.orig).lower()
+    return any(word in text for word in ("locked", "busy", "connection", "could not connect", "timeout"))
 
 
 def filesystem_of(path: str) -> str | None:
