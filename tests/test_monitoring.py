@@ -1,7 +1,8 @@
 """Parsl's monitoring database, as a user reads it (sqlite3, pandas, SQLAlchemy) after or
 during a run with ``Config(monitoring=MonitoringHub(...))``: the workflow, task, try and
-status rows of each kind of task, on a Dask cluster and in threads; readers during a run;
-a run killed with SIGKILL; SQLite on a network filesystem; the MonitoringHub API; and
+status rows of each kind of task, on a Dask cluster, in threads and on an executor written to
+Parsl's interface; resource rows; readers during a run; a run killed with SIGKILL; SQLite on
+a network filesystem; the MonitoringHub API; and
 PostgreSQL (``-m postgres``, after ``sudo bash ci/start_postgres.sh``)."""
 import datetime
 import getpass
@@ -23,6 +24,7 @@ from typing import NamedTuple
 import pandas
 import pytest
 import sqlalchemy
+from parsl_style_executor import ProcessPoolParslExecutor
 from simple_apps import Boom, boom, double, fails_once
 
 import dask_parsl
@@ -182,13 +184,15 @@ def run_scenarios(executor, root, **hub_options):
     return Run(db, run_id, kernel_dir, executor.label, ids)
 
 
-@pytest.fixture(scope="module", params=["dask", "threads"])
+@pytest.fixture(scope="module", params=["dask", "threads", "parsl-interface"])
 def scenarios(request, tmp_path_factory):
     """The rows of one ``run_scenarios`` per kind of executor (one run, read by several tests)."""
     if request.param == "dask":
         executor = DaskExecutor(cluster=request.getfixturevalue("cluster"))
-    else:
+    elif request.param == "threads":
         executor = ThreadPoolExecutor(max_threads=2)
+    else:  # written to Parsl's executor interface by a user
+        executor = ProcessPoolParslExecutor()
     return run_scenarios(executor, tmp_path_factory.mktemp(f"monitoring-{request.param}"))
 
 
