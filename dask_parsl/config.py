@@ -113,3 +113,8 @@ class Config:
     def __repr__(self) -> str:
         labels = ", ".join(executor.label for executor in self.executors)
         return f"<Config executors=[{labels}] run_dir={self.run_dir!r} exit_mode={self.exit_mode!r}>"
+
+    def _repr_html_(self) -> str:
+        from .reprs import config_html
+
+        return config_html(self)

@@ -24,7 +24,9 @@ def ensure_none_loaded() -> None:
     """``ConfigurationError`` if a kernel is loaded."""
     if _loaded:
         raise ConfigurationError(
-            "A config is already loaded: call cleanup() on it (or dask_parsl.clear()) first")
+            f"A config is already loaded (run directory {_loaded[0].run_dir}): end it with "
+            "dask_parsl.dfk().cleanup(), or forget it with dask_parsl.clear(); in a notebook, "
+            "`with dask_parsl.load(config):` cleans up at the end of the cell")
 
 
 def set_loaded(kernel: DataFlowKernel) -> None:

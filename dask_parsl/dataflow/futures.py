@@ -151,6 +151,11 @@ class AppFuture(LightFuture):
         name = self.task_record.get("func_name", "?")
         return f"<AppFuture task {self.tid} {name} at 0x{id(self):x} state={state}>"
 
+    def _repr_html_(self) -> str:
+        from ..reprs import future_html
+
+        return future_html(self)
+
 
 class DataFuture(concurrent.futures.Future):
     """The future of a ``File`` that an app writes.

@@ -299,3 +299,8 @@ class DataFlowKernel:
 
     def __repr__(self) -> str:
         return f"<DataFlowKernel {self.run_dir} executors={self.router.labels}>"
+
+    def _repr_html_(self) -> str:
+        from ..reprs import kernel_html
+
+        return kernel_html(self)
