@@ -62,7 +62,7 @@ class GraphBuilder:
         collections = [dep for dep in depends if not isinstance(dep, FUTURE_TYPES)]
         if not collections:
             return {}
-        where = executor if hasattr(executor, "compute") else self.collections_executor
+        where = executor if isinstance(executor, Executor) else self.collections_executor
         if where is None:  # no Dask cluster: Dask's local scheduler, in a thread
             return {id(c): _compute_in_thread(c) for c in collections if is_dask_collection(c)}
         return {id(c): where.compute(c) for c in collections if is_dask_collection(c)}

@@ -34,10 +34,6 @@ class RetryPolicy:
         self.handler = handler
         self.handler_on_client = handler_on_client
 
-    def charge(self, error: BaseException, task_record: dict) -> bool:
-        """Count a failed try in ``task_record``; whether to try again (``charge_failed_try``)."""
-        return charge_failed_try(self, task_record, error)
-
     def for_scheduler(self) -> RetryPolicy:
         """This policy as a Dask task carries it: the handler stays with the kernel."""
         if self.handler is None:

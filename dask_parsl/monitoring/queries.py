@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
 
-from .schema import status, task, try_, workflow
+from .schema import FINAL_STATES, status, task, try_, workflow
 from .writer import with_installed_driver
 
 
@@ -68,10 +68,9 @@ class AppSummary(NamedTuple):
 
 def app_summaries(engine: Engine, run_id: str) -> list[AppSummary]:
     """Per app of one run: tasks by final state, tries that ran, retries, memo hits, run times."""
-    final = ("exec_done", "memo_done", "failed", "dep_fail")
     states_query = (select(task.c.task_func_name, status.c.task_status_name, func.count())
                     .join(status, (status.c.task_id == task.c.task_id) & (status.c.run_id == task.c.run_id))
-                    .where(task.c.run_id == run_id, status.c.task_status_name.in_(final))
+                    .where(task.c.run_id == run_id, status.c.task_status_name.in_(FINAL_STATES))
                     .group_by(task.c.task_func_name, status.c.task_status_name))
     tries_query = (select(task.c.task_func_name, try_.c.try_id, try_.c.task_try_time_running,
                           try_.c.task_try_time_returned)

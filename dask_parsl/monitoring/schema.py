@@ -136,7 +136,5 @@ resource = Table(
     PrimaryKeyConstraint("try_id", "task_id", "run_id", "timestamp"),
 )
 
-#: the states Parsl's status table and viewer know
-STATES = ("pending", "launched", "running", "running_ended", "fail_retryable", "joining",
-          "exec_done", "memo_done", "failed", "dep_fail")
+#: the states that end a task
 FINAL_STATES = ("exec_done", "memo_done", "failed", "dep_fail")
