@@ -88,7 +88,7 @@ def counted_double(x):
     return 2 * x
 
 
-def test_the_plugin_counts_tasks_by_app_and_state_including_those_only_the_kernel_saw(dfk):
+def test_the_scheduler_has_the_kernels_counts_by_app_including_tasks_it_never_saw(dfk):
     # the session's cluster is shared: these apps run in this test only
     first, again = counted_square(3), counted_square(3)  # the second is a hit on the client
     failed = counted_boom()
@@ -98,10 +98,13 @@ def test_the_plugin_counts_tasks_by_app_and_state_including_those_only_the_kerne
         dependent.result(timeout=60)
     client = dfk.executors["dask"].client
 
-    def counts(dask_scheduler):
-        return dask_scheduler.plugins[PLUGIN_NAME].tasks.snapshot()
+    run_id = dfk.run_id
 
-    wait_for(lambda: client.run_on_scheduler(counts).get("counted_square", {}).get("memo_done"))
+    def counts(dask_scheduler):  # what the Workflow page shows
+        runs = dask_scheduler.plugins[PLUGIN_NAME].board.runs.values()
+        return next((run.apps for run in runs if run.run_id == run_id), {})
+
+    wait_for(lambda: client.run_on_scheduler(counts).get("counted_double"))
     seen = client.run_on_scheduler(counts)
     assert seen["counted_square"] == {"exec_done": 1, "memo_done": 1}
     assert seen["counted_boom"] == {"failed": 1}

@@ -1,6 +1,7 @@
 """Errors about tasks raised by the DataFlowKernel (Parsl's ``parsl.dataflow.errors``)."""
 from __future__ import annotations
 
+import concurrent.futures
 from typing import Sequence
 
 from ..errors import ParslError
@@ -85,6 +86,17 @@ class TaskCancelledAtCleanup(DataFlowException):
             f"Task {self.task_id} had not finished when the DataFlowKernel was cleaned up; "
             "call wait_for_current_tasks() or use exit_mode='wait' to let tasks finish"
         )
+
+
+class TaskCancelled(DataFlowException, concurrent.futures.CancelledError):
+    """``AppFuture.cancel()`` was called before the task finished."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(task_id)
+        self.task_id = task_id
+
+    def __str__(self) -> str:
+        return f"Task {self.task_id} was cancelled"
 
 
 class ExecutorLost(DataFlowException):

@@ -20,6 +20,9 @@ import time
 from collections import Counter
 from typing import Any, Callable, NamedTuple
 
+#: how many of the latest failed tries a kernel keeps for its dashboard page
+RECENT_FAILURES = 50
+
 logger = logging.getLogger(__name__)
 
 
@@ -36,6 +39,18 @@ class TaskEvent(NamedTuple):
     info: dict | None = None
     #: the task's record (as it is when the event is read, not when it was made)
     record: Any = None
+
+
+class FailedTry(NamedTuple):
+    """A try that failed because of the task itself (not its dependencies)."""
+
+    serial: int  # counts the kernel's failed tries, from 1
+    time: float
+    task_id: int
+    app: str
+    try_id: int
+    error: str
+    retried: bool
 
 
 Subscriber = Callable[[list], None]
@@ -55,8 +70,11 @@ class EventStream:
         self._thread: threading.Thread | None = None
         self._runtime_sources: list[Callable[[], None]] = []
         self._runtime_wanted = False
-        self._off_cluster_subscribers: list[Callable[[Counter], None]] = []
-        self._off_cluster = Counter()  # (executor, app, state) -> how many
+        #: the latest failed tries, newest last (kept whether or not anyone subscribes)
+        self.failures: collections.deque[FailedTry] = collections.deque(maxlen=RECENT_FAILURES)
+        #: how many failed tries were retried, by app
+        self.retried: Counter[str] = Counter()
+        self._failed_tries = 0
 
     def subscribe(self, subscriber: Subscriber, runtime: bool = True) -> Callable[[], None]:
         """Call ``subscriber(events)`` with each batch from now on; returns the
@@ -76,14 +94,6 @@ class EventStream:
                 self.subscribers = [s for s in self.subscribers if s is not subscriber]
 
         return unsubscribe
-
-    def subscribe_off_cluster(self, subscriber: Callable[[Counter], None]) -> None:
-        """Call ``subscriber(counts)`` with how many tasks no scheduler saw (answered from
-        the cache on the client, failed before launch, joins) finished, by
-        ``(executor, app, state)``."""
-        with self._lock:
-            self._off_cluster_subscribers = [*self._off_cluster_subscribers, subscriber]
-            self._start_thread()
 
     def _start_thread(self) -> None:
         if self._thread is None:
@@ -106,18 +116,24 @@ class EventStream:
                                            time.time(), record["try_id"], record["executor"], info or None,
                                            record))
 
-    def finished_off_cluster(self, record: dict, **info: Any) -> None:
-        """Publish the final state of a task that no scheduler saw."""
-        if self.subscribers:
-            self.state_changed(record, **info)
-        if self._off_cluster_subscribers:
-            with self._lock:
-                self._off_cluster[record["executor"], record["func_name"], record["status"].name] += 1
+    def task_failed(self, record: dict, error: str) -> None:
+        """Note the last try of a task that failed by itself."""
+        self._note_failure(record, record["try_id"], error, retried=False)
+
+    def _note_failure(self, record: dict, try_id: int, error: str, retried: bool) -> None:
+        with self._lock:
+            self._failed_tries += 1
+            if retried:
+                self.retried[record["func_name"]] += 1
+            self.failures.append(FailedTry(self._failed_tries, time.time(), record["id"], record["func_name"],
+                                           try_id, error, retried))
 
     def try_failed(self, record: dict, report: dict) -> None:
         """Publish a failed try: when and where it ran and, if it is retried,
         ``fail_retryable``, then the next try's ``pending`` and ``launched``, as Parsl
         records a retry (the last try's ``failed`` comes as the task fails)."""
+        if report["retry"]:
+            self._note_failure(record, record["try_id"] - 1, report["error"], retried=True)
         if self.subscribers:
             try_id = record["try_id"] - (1 if report["retry"] else 0)
             if "start" in report:
@@ -153,10 +169,6 @@ class EventStream:
     def flush(self) -> None:
         """Deliver what is pending now, in this thread."""
         _deliver(self._pending, self.subscribers)
-        if self._off_cluster:
-            with self._lock:
-                counts, self._off_cluster = self._off_cluster, Counter()
-            _call_each(self._off_cluster_subscribers, counts)
 
     def close(self) -> None:
         """Deliver what is pending and stop."""

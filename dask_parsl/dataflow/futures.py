@@ -125,10 +125,18 @@ class AppFuture(LightFuture):
         )
 
     def cancel(self) -> bool:
-        raise NotImplementedError("Cancelling an app future is not supported")
+        """Cancel the task unless it has finished: it fails with ``TaskCancelled`` (a
+        ``concurrent.futures.CancelledError``), its Dask task is cancelled, and tasks that
+        depend on it fail with ``DependencyError``. False if it had finished already."""
+        if self.done():
+            return False
+        return self.task_record["dfk"].cancel(self)
 
     def cancelled(self) -> bool:
-        return False
+        """Whether ``cancel()`` ended the task."""
+        from .errors import TaskCancelled
+
+        return self.done() and isinstance(self.exception(), TaskCancelled)
 
     def __getitem__(self, key: Any) -> AppFuture:
         return self.task_record["dfk"].submit_lifted(self, "getitem", key)

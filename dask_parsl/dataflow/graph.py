@@ -110,7 +110,6 @@ class GraphBuilder:
         future._executor = executor
         record._try_time_launched = time.time()
         record.status = States.launched
-        record._submitted = True
         if self.events.subscribers:
             self.events.state_changed(record)
         executor.submit(key, task, future, record._dask_options)

@@ -13,8 +13,11 @@ import atexit
 import concurrent.futures
 import logging
 import os
+import time
 import uuid
 from typing import Any
+
+from dask.utils import parse_timedelta
 
 from .. import settings
 from ..apps.autolog import default_std_autopath, name_auto_logs
@@ -31,7 +34,7 @@ from ..staging.files import File
 from . import current
 from .dependencies import SHALLOW_DEPENDENCY_RESOLVER, gather_dependencies
 from .direct import DirectRunner
-from .errors import TaskCancelledAtCleanup
+from .errors import TaskCancelled, TaskCancelledAtCleanup
 from .events import EventStream
 from .futures import ON_WORKER, AppFuture, DataFuture
 from .graph import GraphBuilder
@@ -43,6 +46,7 @@ from .routing import JOIN_EXECUTOR, Router
 from .rundir import make_rundir, start_file_logging
 from .state_log import StateLog
 from .states import States
+from .status import StatusReporter
 from .waiting import when_all_done
 
 logger = logging.getLogger(__name__)
@@ -57,6 +61,7 @@ class DataFlowKernel:
 
     def __init__(self, config: Config | None = None) -> None:
         self.config = config = config or Config()
+        began = time.time()
         self.run_dir = make_rundir(config.run_dir)
         self.run_id = str(uuid.uuid4())
         self._stop_logging = None
@@ -88,18 +93,21 @@ class DataFlowKernel:
             self.outcomes.remote_retries = RemoteRetries(self._pool, self.graph, self.outcomes)
         try:
             self.memoizer.start(run_dir=self.run_dir, config_run_dir=config.run_dir)
-            counts_joins = True  # the first Dask executor counts join tasks
             for executor in config.executors:
                 self.executors[executor.label] = executor
                 if not isinstance(executor, Executor):  # Parsl's interface: the kernel drives it
                     self.direct.start(executor, self.run_dir, self.run_id)
                     continue
                 executor.start(self.run_dir, self.outcomes, config=config)
-                executor.follow(self.events, (executor.label, *((JOIN_EXECUTOR,) if counts_joins else ())))
-                counts_joins = False
+                executor.follow(self.events)
             self.graph.collections_executor = next(
                 (executor for executor in self.executors.values() if isinstance(executor, Executor)), None)
             self.monitoring = config.monitoring.start(self) if config.monitoring is not None else None
+            dashboards = [e.send_workflow_status for e in self.executors.values()
+                          if isinstance(e, Executor) and e.shows_workflow]
+            interval = parse_timedelta(settings.get("dashboard.interval"))
+            self.status = StatusReporter(self.run_id, self.state_log, self.events, dashboards,
+                                         interval, began) if dashboards else None
         except BaseException:
             self._shutdown_executors()
             self.events.close()
@@ -192,7 +200,7 @@ class DataFlowKernel:
             self.outcomes.fail(record, error)
 
     def _launch(self, record: TaskRecord) -> None:
-        if self.cleanup_called:
+        if self.cleanup_called or record.unfinished_future() is None:  # cancelled while it waited
             return
         if failed_dependencies(record.depends):
             self.outcomes.fail_with_dependencies(record)
@@ -209,6 +217,21 @@ class DataFlowKernel:
         """The call of ``future`` again, not memoized (its checkpoint entry was damaged)."""
         args, kwargs = future._memo_call
         return self.submit(future.task_record["app"], args, kwargs, memoize=False)
+
+    def cancel(self, future: AppFuture) -> bool:
+        """End the task of ``future`` with ``TaskCancelled`` and cancel what runs it; False
+        if it had finished."""
+        record = future.task_record
+        if not self.outcomes.fail(record, TaskCancelled(record.id), counted=True):
+            return False
+        logger.info("Task %s (%s) cancelled", record.id, record.func_name)
+        remote = future._remote  # Dask futures, or the concurrent one of an executor the kernel drives
+        for running in remote if isinstance(remote, list) else [remote] if remote is not None else []:
+            try:
+                running.cancel()
+            except Exception:
+                logger.debug("Cancelling the running task %s failed", record.id, exc_info=True)
+        return True
 
     def submit_lifted(self, parent: AppFuture, operation: str, argument: Any) -> AppFuture:
         """``parent[key]`` or ``parent.attr`` as a new task, run where ``parent``'s result is."""
@@ -240,7 +263,8 @@ class DataFlowKernel:
             self.memoizer.close()
         except Exception:
             logger.exception("Committing checkpoints at cleanup failed")
-        self.events.flush()  # while executors can still pass counts on to their schedulers
+        if self.status is not None:
+            self.status.close()  # while the schedulers can still show it
         self._shutdown_executors()
         for record in self.table.running():
             self.outcomes.fail(record, TaskCancelledAtCleanup(record["id"]))

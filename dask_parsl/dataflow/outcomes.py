@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -13,7 +14,7 @@ from .events import EventStream
 from .futures import ON_WORKER, AppFuture, DataFuture
 from .records import TaskRecord, TaskTable
 from .retries import note_retried_try
-from .states import States
+from .states import FINAL_STATES, States
 from .waiting import when_all_done
 
 if TYPE_CHECKING:
@@ -48,40 +49,48 @@ class Outcomes:
         self.events = events
         self.memo: MemoLauncher | None = None  # set by the kernel
         self.remote_retries: RemoteRetries | None = None  # set by the kernel
+        self._finishing = threading.Lock()
 
     def complete(self, record: TaskRecord, value: Any, state: States = States.exec_done) -> None:
-        self._finish(record, state)
+        if not self._finish(record, state):
+            return
         future = self.table.forget(record)
         if future is not None:
-            try:
-                future.set_result(value)
-            except concurrent.futures.InvalidStateError:  # already failed by cleanup
-                pass
+            future.set_result(value)
 
     def fail(self, record: TaskRecord, error: BaseException, state: States = States.failed,
-             counted: bool = False) -> None:
-        """Fail the task with ``error`` (``counted``: its try was already charged)."""
-        if not counted:
-            record.fail_count += 1
-            record.fail_history = [*record.fail_history, repr(error)]
-        self._finish(record, state, error=repr(error))
+             counted: bool = False) -> bool:
+        """Fail the task with ``error`` (``counted``: its try was already charged); False if
+        it had finished already."""
+        if not self._finish(record, state, error=repr(error), counted=counted):
+            return False
+        if state is States.failed:
+            self.events.task_failed(record, repr(error))
         future = self.table.forget(record)
         logger.info("Task %s (%s) failed: %r", record.id, record.func_name, error)
         if future is not None:
-            try:
-                future.set_exception(error)
-            except concurrent.futures.InvalidStateError:
-                pass
+            future.set_exception(error)
+        return True
 
-    def _finish(self, record: TaskRecord, state: States, **info: Any) -> None:
-        record._time_returned = now = time.time()
-        if record._try_time_launched is not None:
-            record._try_time_returned = now
-        record.status = state
-        if record._submitted:
-            self.events.state_changed(record, **info)
-        else:  # no scheduler saw this task: its plugin learns of it from the kernel
-            self.events.finished_off_cluster(record, **info)
+    def _finish(self, record: TaskRecord, state: States, error: str | None = None,
+                counted: bool = True) -> bool:
+        """Put the task in its final ``state``; False if it is in one already (cancelled,
+        or failed at cleanup, while it ran)."""
+        with self._finishing:
+            if record._status in FINAL_STATES:
+                return False
+            if not counted:
+                record.fail_count += 1
+                record.fail_history = [*record.fail_history, error]
+            record._time_returned = now = time.time()
+            if record._try_time_launched is not None:
+                record._try_time_returned = now
+            record.status = state
+        if error is None:
+            self.events.state_changed(record)
+        else:
+            self.events.state_changed(record, error=error)
+        return True
 
     def fail_unless_dependencies_failed(self, record: TaskRecord, error: Callable[[], BaseException],
                                         counted: bool = False) -> None:
@@ -116,7 +125,6 @@ class Outcomes:
         self.fail(record, ExecutorLost(record["id"], record["executor"]))
 
     def submission_failed(self, future: AppFuture, error: Callable[[], BaseException]) -> None:
-        future.task_record._submitted = False  # the scheduler never got it
         self.fail_unless_dependencies_failed(future.task_record, error)
 
     def task_event(self, future: AppFuture, event: dict) -> None:

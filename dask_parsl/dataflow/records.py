@@ -67,7 +67,7 @@ class TaskRecord(MutableMapping):
         "ignore_for_cache", "join", "joins", "resource_specification", "_time_invoked", "_time_returned",
         "_try_time_launched", "_try_time_returned", "_app_fu", "_states", "_extra",
         # the kernel's own, not listed among the keys
-        "_computed", "_submitted", "_worker_function", "_dask_options",
+        "_computed", "_worker_function", "_dask_options", "_app_number",
     )
 
     def __init__(self, dfk: DataFlowKernel, tid: int, app: Any, args: tuple, kwargs: dict, memoize: bool,
@@ -98,8 +98,7 @@ class TaskRecord(MutableMapping):
         self._app_fu = AppFuture(self)
         self._states = states
         self._extra = self._dask_options = self._computed = self._worker_function = None
-        self._submitted = False
-        states.started(tid, States.pending)
+        self._app_number = states.started(tid, self.func_name, States.pending)
 
     @property
     def status(self) -> States:
@@ -109,7 +108,7 @@ class TaskRecord(MutableMapping):
     @status.setter
     def status(self, state: States) -> None:
         previous, self._status = self._status, state
-        self._states.moved(self.id, previous, state)
+        self._states.moved(self.id, self._app_number, previous, state)
 
     time_invoked = _timestamp("_time_invoked")
     time_returned = _timestamp("_time_returned")

@@ -1,11 +1,12 @@
-"""Parsl's ``task_state_counts`` and its log of task states and dependencies, off the submit path.
+"""Parsl's ``task_state_counts`` (in all and by app) and its log of task states and
+dependencies, off the submit path.
 
 Parsl logs each state change of each task, and each dependency a task waits on,
 as one INFO record whose ``extra`` carries the task (``parsl.dfk``,
 ``parsl.task``, ``parsl.task_state``; ``parsl.dependency_task`` or
 ``parsl.dependency_object``). Making and writing a record costs about 10 µs,
 several times per task, so here the thread that changes a state only appends one
-int to a deque (the task, both states and the time, packed: an int, unlike a
+int to a deque (the task, its app, both states and the time, packed: an int, unlike a
 tuple, is no work for the garbage collector, whose full collections grow more
 frequent with every object it tracks); the ``dask-parsl-task-log`` thread takes
 them in every 0.1 s, updating the counts and emitting the records (with the time
@@ -24,10 +25,14 @@ from typing import Any, Iterable
 from .futures import AppFuture
 from .states import States
 
-# a state change is queued as (task id << 8 | previous state << 4 | new state) << 64 | time_ns
+# a state change is queued as ((task id << 20 | app number) << 8 | previous state << 4 | new state)
+# << 64 | time_ns
 _STATES = {state.value: state for state in States}
 _NEW = 15  # the "previous state" of a new task (states fit in 4 bits)
 _NS = (1 << 64) - 1
+_APP_BITS = 20
+_APP_MASK = (1 << _APP_BITS) - 1
+_OTHER_APPS = "(other apps)"  # counts the apps beyond the numbers there are
 
 
 class StateLog:
@@ -38,6 +43,8 @@ class StateLog:
         self.logger = logger
         self.interval = interval
         self._counts = dict.fromkeys(_STATES, 0)
+        self._app_numbers: dict[str, int] = {}
+        self._by_app: list[list[int]] = []  # app number -> state -> count
         self._pending: collections.deque = collections.deque()
         # one reader of the deque at a time, so records keep their order (reentrant: a
         # handler may read the counts)
@@ -53,13 +60,35 @@ class StateLog:
         self.flush()
         return {state: self._counts[number] for number, state in _STATES.items()}
 
-    def started(self, tid: int, state: States) -> None:
-        """A new task, in ``state``."""
-        self._pending.append((tid << 8 | _NEW << 4 | state._value_) << 64 | time.time_ns())
+    def counts_by_app(self) -> dict[str, dict[str, int]]:
+        """How many tasks of each app are in each state now (states with none left out)."""
+        self.flush()
+        with self._lock:
+            return {name: {_STATES[state].name: n for state, n in enumerate(counts) if n}
+                    for name, counts in zip(self._app_numbers, self._by_app, strict=True)}
 
-    def moved(self, tid: int, previous: States, state: States) -> None:
+    def started(self, tid: int, app: str, state: States) -> int:
+        """A new task of ``app``, in ``state``; returns the app's number for ``moved``."""
+        number = self._app_numbers.get(app)
+        if number is None:
+            number = self._number(app)
+        self._pending.append(((tid << _APP_BITS | number) << 8 | _NEW << 4 | state._value_) << 64
+                             | time.time_ns())
+        return number
+
+    def moved(self, tid: int, app_number: int, previous: States, state: States) -> None:
         """Task ``tid`` went from ``previous`` to ``state``."""
-        self._pending.append((tid << 8 | previous._value_ << 4 | state._value_) << 64 | time.time_ns())
+        self._pending.append(((tid << _APP_BITS | app_number) << 8 | previous._value_ << 4 | state._value_)
+                             << 64 | time.time_ns())
+
+    def _number(self, app: str) -> int:
+        with self._lock:
+            if len(self._app_numbers) >= _APP_MASK:
+                app = _OTHER_APPS
+            number = self._app_numbers.setdefault(app, len(self._app_numbers))
+            if number == len(self._by_app):
+                self._by_app.append([0] * 16)
+            return number
 
     def depends(self, tid: int, dependencies: Iterable[Any]) -> None:
         """Task ``tid`` waits on ``dependencies`` (logged only, one record each)."""
@@ -71,7 +100,7 @@ class StateLog:
         pending = self._pending
         with self._lock:
             log = self.logger.isEnabledFor(logging.INFO)
-            counts = self._counts
+            counts, by_app = self._counts, self._by_app
             for _ in range(len(pending)):
                 try:
                     item = pending.popleft()
@@ -83,11 +112,14 @@ class StateLog:
                     continue
                 change = item >> 64
                 previous, state = change >> 4 & 15, change & 15
+                app = by_app[change >> 8 & _APP_MASK]
                 if previous != _NEW:
                     counts[previous] -= 1
+                    app[previous] -= 1
                 counts[state] += 1
+                app[state] += 1
                 if log:
-                    self._log_state((item & _NS) / 1e9, change >> 8, previous, state)
+                    self._log_state((item & _NS) / 1e9, change >> (8 + _APP_BITS), previous, state)
 
     def close(self) -> None:
         """Log what is queued and stop the thread (later changes are still counted)."""

@@ -28,9 +28,14 @@ class Executor:
     storage_access: list | None = None
     working_dir: str | None = None
 
-    def follow(self, events: EventStream, labels: tuple[str, ...]) -> None:
-        """Watch the kernel's task events (those of tasks with an ``executor`` in
-        ``labels``), e.g. to keep the counts of a dashboard page."""
+    #: whether a dashboard shows the workflow, once ``send_workflow_status`` gives it
+    shows_workflow = False
+
+    def follow(self, events: EventStream) -> None:
+        """Watch the kernel's task events, e.g. to ask for run times once they are wanted."""
+
+    def send_workflow_status(self, status: dict) -> None:
+        """Show the workflow's tasks by app and state (``dataflow.status``) on a dashboard."""
 
     def start(self, run_dir: str, listener: TaskListener, config: Any = None) -> None:
         """Get ready to run tasks of a run whose directory is ``run_dir``; report them to

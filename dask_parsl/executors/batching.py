@@ -102,7 +102,11 @@ class GraphBatcher:
             if futures is not None:
                 for item, dask_future in zip(batch, futures, strict=True):
                     item[2]._remote = dask_future
-                return
+        if futures is not None:
+            cancelled = [item[2]._remote for item in batch if item[2].done()]  # while it was queued
+            if cancelled:
+                self._client.cancel(cancelled)
+            return
         # Something in the batch cannot be serialized: send the tasks one by
         # one so the offending calls fail with a clear error and the rest run.
         for item in batch:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections import Counter
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import dask.config
@@ -15,7 +14,7 @@ from .. import parsl_aliases, settings
 from ..errors import ConfigurationError, warn_ignored
 from ..internals import send_to_scheduler, start_dask_workers_without_main
 from ..memo.cached_call import MEMO_TOPIC
-from ..scheduler.events import KERNEL_EVENTS_OP, RETRY_DECIDED_OP, SUBSCRIBE_OP
+from ..scheduler.events import RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP
 from ..scheduler.plugin import WorkflowPlugin
 from ..scheduler.task_logs import WorkerTaskLogs
 from .base import Executor, TaskListener
@@ -176,20 +175,21 @@ class DaskExecutor(Executor):
         logger.info("Executor %s: %d %s job(s) submitted%s", self.label, plan.jobs, plan.batch_system,
                     f", adapting between {plan.minimum_jobs} and {plan.maximum_jobs}" if adaptive else "")
 
-    def follow(self, events: EventStream, labels: tuple[str, ...]) -> None:
-        """Tell the scheduler's ``WorkflowPlugin`` of the tasks it never sees (answered from
-        the cache, failed before launch, joins), and ask it for run times when wanted."""
-        if not self._plugin_registered:
-            return
+    def follow(self, events: EventStream) -> None:
+        """Ask the scheduler's ``WorkflowPlugin`` for run times once a subscriber wants them."""
+        if self._plugin_registered:
+            runtime = {"op": SUBSCRIBE_OP, "runtime": True}
+            events.add_runtime_source(lambda: send_to_scheduler(self.client, runtime))
 
-        def count_off_cluster(counts: Counter) -> None:
-            ours = [(app, state, amount) for (label, app, state), amount in counts.items() if label in labels]
-            if ours and self.client is not None and self.client.status == "running":
-                send_to_scheduler(self.client, {"op": KERNEL_EVENTS_OP, "counts": ours})
+    @property
+    def shows_workflow(self) -> bool:
+        """Whether the scheduler's dashboard can show the workflow (its plugin is registered)."""
+        return self._plugin_registered
 
-        events.subscribe_off_cluster(count_off_cluster)
-        runtime = {"op": SUBSCRIBE_OP, "runtime": True}
-        events.add_runtime_source(lambda: send_to_scheduler(self.client, runtime))
+    def send_workflow_status(self, status: dict) -> None:
+        """Send the workflow's tasks by app and state to the scheduler's Workflow page."""
+        if self.client is not None and self.client.status == "running":
+            send_to_scheduler(self.client, {"op": WORKFLOW_STATUS_OP, **status})
 
     def _register_plugin(self) -> None:
         try:

@@ -3,9 +3,9 @@
 To a kernel (on its client's stream, op ``EVENTS_OP``): each failed try of its
 tasks (always: the kernel keeps ``fail_count``/``fail_history`` from them), and,
 once the kernel has subscribed (``SUBSCRIBE_OP``), when and on which worker each
-try ran. From a kernel (op ``KERNEL_EVENTS_OP``): counts of its tasks that never
-reach the scheduler (answered from the cache, failed before launch, join apps),
-so the plugin's per-app counters are whole. The scheduler's stream batches them.
+try ran. From a kernel (op ``WORKFLOW_STATUS_OP``), twice a second while anything
+changes: its tasks by app and state, its retries and latest failed tries, for the
+dashboard's Workflow page. The scheduler's stream batches them.
 
 When the kernel has a ``retry_handler``, a failed try goes to the kernel as a
 ``"decide"`` event with the pickled exception, while the plugin holds the task;
@@ -18,7 +18,7 @@ from typing import Any
 
 EVENTS_OP = "dask-parsl-events"
 SUBSCRIBE_OP = "dask-parsl-subscribe"
-KERNEL_EVENTS_OP = "dask-parsl-kernel-events"
+WORKFLOW_STATUS_OP = "dask-parsl-workflow-status"
 RETRY_DECIDED_OP = "dask-parsl-retry-decided"
 
 

@@ -25,8 +25,9 @@ no worker (the kernel refuses the others at once, ``executors.resources``).
 Every charged try is sent to the kernel that owns the task (a message on its
 client's stream, ``scheduler.events``), which turns it into
 ``fail_count``/``fail_cost``/``fail_history`` on the task record; kernels that
-ask also learn when and where each try ran. Per-app counts of tasks by state
-are kept as transitions happen.
+ask also learn when and where each try ran. Each kernel's reports of its tasks
+by app and state are kept for the dashboard's Workflow page (``scheduler.board``),
+with how many of them run on a worker now, counted as transitions happen.
 """
 from __future__ import annotations
 
@@ -54,9 +55,15 @@ from ..internals import (
     tasks_waiting_for_a_worker,
     unrunnable_since,
 )
-from .counters import AppCounters, changes_counts
+from .board import PLUGIN_NAME, WorkflowBoard
 from .errors import JobSubmissionFailed, ResourcesUnavailable, WorkerLost
-from .events import EVENTS_OP, KERNEL_EVENTS_OP, RETRY_DECIDED_OP, SUBSCRIBE_OP, run_times
+from .events import (
+    EVENTS_OP,
+    RETRY_DECIDED_OP,
+    SUBSCRIBE_OP,
+    WORKFLOW_STATUS_OP,
+    run_times,
+)
 from .task_logs import is_app_task, quiet_app_tasks
 
 if TYPE_CHECKING:
@@ -64,14 +71,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-PLUGIN_NAME = "dask-parsl-workflow"
 _SHUTTING_DOWN = (Status.closing, Status.closed, Status.closing_gracefully)
 _WAITING_OR_RUNNING = ("waiting", "queued", "no-worker", "processing")
 
 
 class WorkflowPlugin(SchedulerPlugin):
-    """Enforces app retry budgets on the scheduler, counts app tasks by state, and
-    reports each try to the kernel that owns the task."""
+    """Enforces app retry budgets on the scheduler, reports each try to the kernel that
+    owns the task, and keeps what the dashboard shows of each workflow."""
 
     name = PLUGIN_NAME
     idempotent = True  # one per scheduler, shared by every workflow using it
@@ -86,8 +92,8 @@ class WorkflowPlugin(SchedulerPlugin):
         self._unrunnable_check.start()
         #: failed tries per app name, by outcome: "retried", "worker_lost", "failed"
         self.counts: dict[str, Counter] = {}
-        #: app tasks per app name and state
-        self.tasks = AppCounters()
+        #: the workflows using this scheduler, for the dashboard's Workflow page
+        self.board = WorkflowBoard()
         self._tries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         #: failed-try reports held until the task's kernel decides: key -> (stimulus_id, msg)
         self._held: dict[Any, tuple[str, dict]] = {}
@@ -96,9 +102,15 @@ class WorkflowPlugin(SchedulerPlugin):
         before_task_erred(scheduler, self._task_erred)
         before_worker_removed(scheduler, self._worker_removed)
         scheduler.stream_handlers[SUBSCRIBE_OP] = self._subscribe
-        scheduler.stream_handlers[KERNEL_EVENTS_OP] = self._kernel_events
+        scheduler.stream_handlers[WORKFLOW_STATUS_OP] = self._workflow_status
         scheduler.stream_handlers[RETRY_DECIDED_OP] = self._retry_decided
         self._stop_quieting = quiet_app_tasks("distributed.scheduler", scheduler.tasks.get)
+        try:  # a scheduler started before dask_parsl was imported: its dashboard lacks the page
+            from ..dashboard import add_workflow_pages_to
+
+            add_workflow_pages_to(scheduler)
+        except Exception:
+            logger.warning("Could not add the Workflow page to the scheduler's dashboard", exc_info=True)
 
     async def close(self) -> None:
         self._unrunnable_check.stop()
@@ -107,15 +119,14 @@ class WorkflowPlugin(SchedulerPlugin):
     # -- what the scheduler does ----------------------------------------------------------
     def transition(self, key: Any, start: str, finish: str, *args: Any, stimulus_id: str,
                    **kwargs: Any) -> None:
-        if not changes_counts(start, finish):
-            return  # e.g. memory -> released -> forgotten
+        if start != "processing" and finish != "processing":
+            return
         ts = self.scheduler.tasks.get(key)
         call = _app_call_of(ts)
         if call is None:
             return
-        failed_itself = start == "processing" or kwargs.get("cause") == key
-        self.tasks.transition(call.name, start, finish, failed_itself)
-        if start == "processing" and finish == "memory" and self._subscribers:
+        self.board.task_moved([client.client_key for client in ts.who_wants or ()], call.name, start, finish)
+        if finish == "memory" and self._subscribers:
             times = run_times(kwargs.get("startstops"))
             if times is not None:
                 self._send(ts, {"kind": "run", "key": key, "worker": kwargs.get("worker"),
@@ -129,12 +140,14 @@ class WorkflowPlugin(SchedulerPlugin):
     def remove_client(self, scheduler: Scheduler, client: str) -> None:
         self._kernels.discard(client)
         self._subscribers.discard(client)
+        self.board.disconnected(client)
         for key in [key for key in self._held if not self._kernel_of(self.scheduler.tasks.get(key))]:
             self._retry_decided(key, retry=False)  # no kernel left to ask
 
-    def _kernel_events(self, counts: list, **_: Any) -> None:
-        for app, state, amount in counts:
-            self.tasks.count(app, state, amount)
+    def _workflow_status(self, client: str = "", run_id: str = "", apps: dict | None = None,
+                         retried: dict | None = None, failures: list | None = None,
+                         reported: float | None = None, started: float | None = None, **_: Any) -> None:
+        self.board.report(client, run_id, apps or {}, retried or {}, failures or [], reported, started)
 
     # -- decisions ------------------------------------------------------------------------
     def _task_erred(self, key: Any, stimulus_id: str, msg: dict) -> bool:
