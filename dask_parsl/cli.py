@@ -13,6 +13,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="run a demo workflow on an embedded LocalCluster")
     demo.add_argument("--tasks", type=int, default=400, help="number of app calls (default 400)")
     demo.add_argument("--run-dir", default="runinfo", help="where run directories go")
+    demo.add_argument("--linger", type=float, default=0, metavar="SECONDS",
+                      help="keep the cluster and its dashboard up this long after the workflow ends")
     checkpoints = commands.add_parser(
         "checkpoints", help="list, verify or clear the checkpoints under a run directory")
     checkpoints.add_argument("action", choices=["list", "verify", "clear"])
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from .demo import run_demo
 
-        return run_demo(args.tasks, args.run_dir)
+        return run_demo(args.tasks, args.run_dir, args.linger)
     if args.command == "run":
         return run_parsl_script(args.script, args.args)
     return checkpoints_command(args.action, args.run_dir)

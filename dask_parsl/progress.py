@@ -132,7 +132,7 @@ class WidgetBars(ProgressBars):
         for app, (done, failed, total) in self.counts().items():
             row = self._rows.get(app)
             if row is None:
-                bar = widgets.IntProgress(min=0, description=app, style={"description_width": "initial"},
+                bar = widgets.IntProgress(min=0, description=app, style={"description_width": "12em"},
                                           layout=widgets.Layout(width="60%"))
                 label = widgets.HTML()
                 row = self._rows[app] = (bar, label)

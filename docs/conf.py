@@ -1,16 +1,24 @@
 import pathlib
+import re
 import textwrap
 
 import yaml
+from sphinx.errors import ExtensionError
 
 project = "dask_parsl"
 author = "the dask_parsl developers"
-extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon"]
+copyright = f"2026, {author}"
+extensions = ["sphinx.ext.autodoc", "numpydoc", "myst_nb"]
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"
-html_theme = "alabaster"
+numpydoc_show_class_members = False  # api.rst lists the members it documents
+html_theme = "pydata_sphinx_theme"  # as Dask's own documentation
+html_static_path = ["_static"]
+html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
+# the tutorial notebook is shown with its code; CI runs it (tests/test_notebooks.py)
+nb_execution_mode = "off"
 # _generated/ holds files written at build time for ``.. include::``, not pages
-exclude_patterns = ["_build", "_generated"]
+exclude_patterns = ["_build", "_generated", "**.ipynb_checkpoints"]
 nitpicky = False
 
 DOCS_DIR = pathlib.Path(__file__).resolve().parent
@@ -80,5 +88,17 @@ def write_settings_rst(app=None) -> None:
         target.write_text(text)
 
 
+def check_api_reference(app=None) -> None:
+    """Every name of ``dask_parsl.__all__`` has its entry in api.rst."""
+    import dask_parsl
+
+    text = (DOCS_DIR / "api.rst").read_text()
+    documented = set(re.findall(r"^\.\. auto\w+:: (?:dask_parsl\.)?([\w.]+)", text, re.MULTILINE))
+    missing = [name for name in dask_parsl.__all__ if name not in documented]
+    if missing:
+        raise ExtensionError(f"docs/api.rst does not document {missing}: add an autodoc entry for each")
+
+
 def setup(app):
     app.connect("builder-inited", write_settings_rst)
+    app.connect("builder-inited", check_api_reference)

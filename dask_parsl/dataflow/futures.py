@@ -95,6 +95,21 @@ class AppFuture(LightFuture):
         return self.task_record["status"].name
 
     def result(self, timeout: float | None = None) -> Any:
+        """The call's return value, fetched from the worker that holds it.
+
+        Parameters
+        ----------
+        timeout
+            Seconds to wait for the task to finish; None waits as long as it takes.
+
+        Raises
+        ------
+        Exception
+            What the app raised (``DependencyError`` if a dependency failed,
+            ``TaskCancelled`` if it was cancelled).
+        concurrent.futures.TimeoutError
+            The task did not finish within ``timeout``.
+        """
         value = super().result(timeout)
         if value is ON_WORKER:
             value = self._fetch()
