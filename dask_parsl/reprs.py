@@ -15,15 +15,22 @@ def _text(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _link(url: str | None) -> str:
-    return f"<a href='{html.escape(url)}' target='_blank'>{html.escape(url)}</a>" if url else "-"
+def _link(url: str | None, text: str | None = None) -> str:
+    return f"<a href='{html.escape(url)}' target='_blank'>{html.escape(text or url)}</a>" if url else "-"
+
+
+def _dashboard_links(executor: Any) -> str:
+    """The executor's dashboard and, if it shows the workflow, its Workflow page."""
+    url = getattr(executor, "dashboard_link", None)
+    if url and getattr(executor, "shows_workflow", False) and url.endswith("/status"):
+        return f"{_link(url)} ({_link(url.removesuffix('/status') + '/workflow', 'Workflow page')})"
+    return _link(url)
 
 
 def kernel_html(dfk: Any) -> str:
     """A kernel: its run, its executors (with their dashboards), its tasks by state."""
-    executors = "<br>".join(
-        f"{_text(label)} ({_text(type(executor).__name__)}): "
-        f"{_link(getattr(executor, 'dashboard_link', None))}" for label, executor in dfk.executors.items())
+    executors = "<br>".join(f"{_text(label)} ({_text(type(executor).__name__)}): {_dashboard_links(executor)}"
+                            for label, executor in dfk.executors.items())
     counts = {state.name: count for state, count in dfk.task_state_counts.items() if count}
     states = ", ".join(f"{_text(name)}: {count}" for name, count in counts.items()) or "none yet"
     status = "cleaned up" if dfk.cleanup_called else "running"

@@ -19,6 +19,8 @@ def test_a_kernel_shows_its_run_executors_dashboards_and_tasks_by_state(cluster,
         assert "DataFlowKernel (running)" in page and dfk.run_id in page and dfk.run_dir in page
         dashboard = dfk.executors["dask"].dashboard_link
         assert f"<a href='{dashboard}'" in page  # the Dask dashboard, one click away
+        workflow = dashboard.replace("/status", "/workflow")
+        assert f"<a href='{workflow}' target='_blank'>Workflow page</a>" in page
         assert "threads (ThreadPoolExecutor)" in page
         assert re.search(r"exec_done: 1\b", page) and re.search(r"failed: 1\b", page)
     assert "DataFlowKernel (cleaned up)" in dfk._repr_html_()

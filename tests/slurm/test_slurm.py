@@ -1,6 +1,8 @@
 """Workflows on a real single-node Slurm: jobs, adaptive scaling, losing a job, job scripts."""
+import json
 import subprocess
 import time
+import urllib.request
 
 import pytest
 from batch_helpers import add, job_of_this_worker, wait_until
@@ -132,7 +134,14 @@ def test_a_dask_jobqueue_cluster_works_as_it_is(run_dir):
                            scheduler_options={"dashboard_address": ":0"})
     cluster.scale(jobs=1)
     try:
-        with parsl.load(Config(executors=[DaskExecutor(cluster=cluster)], run_dir=run_dir)):
+        with parsl.load(Config(executors=[DaskExecutor(cluster=cluster)], run_dir=run_dir)) as dfk:
             assert add(1, 2).result(timeout=120) == 3
+            # its scheduler runs here: it serves the Workflow page, which shows this run
+            base = cluster.dashboard_link.rsplit("/", 1)[0]
+            with urllib.request.urlopen(f"{base}/individual-plots.json", timeout=30) as response:
+                assert json.load(response)["Individual Workflow"] == "/individual-workflow"
+            board = cluster.scheduler.plugins["dask-parsl-workflow"].board
+            wait_until(lambda: any(run.run_id == dfk.run_id and run.apps.get("add", {}).get("exec_done") == 1
+                                   for run in board.runs.values()), 30, "the page to show the finished task")
     finally:
         cluster.close()
