@@ -51,7 +51,7 @@ def refresh_cost(cluster: LocalCluster, tasks: int, refreshes: int, run_dir: str
     config = Config(executors=[DaskExecutor(cluster=cluster)], run_dir=run_dir)
     with dask_parsl.load(config) as dfk:
         run_tasks(tasks, 10_000)
-        dfk.status.send()
+        dfk.status_reporter.send()
         run_id = dfk.run_id
 
         def redraws(dask_scheduler, run_id=run_id, refreshes=refreshes):
@@ -77,8 +77,8 @@ def refresh_cost(cluster: LocalCluster, tasks: int, refreshes: int, run_dir: str
         per_redraw = dfk.executors["dask"].client.run_on_scheduler(redraws)
         started = time.thread_time()
         for _ in range(refreshes):
-            dfk.status._sent = None  # as if the counts had changed
-            dfk.status.send()
+            dfk.status_reporter._sent = None  # as if the counts had changed
+            dfk.status_reporter.send()
         per_report = (time.thread_time() - started) / refreshes
     return per_redraw * 1e6, per_report * 1e6
 

@@ -15,9 +15,10 @@ from collections import Counter
 from typing import Any, Iterable
 
 from .dataflow.futures import AppFuture
+from .dataflow.states import FINAL_FAILURE_STATES, FINAL_STATES
 
-_FINAL = ("exec_done", "memo_done", "failed", "dep_fail")
-_FAILED = ("failed", "dep_fail")
+_FINAL = tuple(state.name for state in FINAL_STATES)
+_FAILED = tuple(state.name for state in FINAL_FAILURE_STATES)
 
 
 class _FutureCounts:
@@ -107,7 +108,11 @@ class WidgetBars(ProgressBars):
     (for a kernel: until it is cleaned up)."""
 
     def __init__(self, counts: Any, interval: float, until_cleanup: Any = None) -> None:
-        import ipywidgets
+        try:
+            import ipywidgets
+        except ImportError as error:
+            raise ImportError("progress() in a notebook draws ipywidgets: pip install 'dask_parsl["
+                              "notebook]', or call progress(..., notebook=False) for text") from error
 
         super().__init__(counts, interval)
         self._widgets = ipywidgets

@@ -13,16 +13,3 @@ def get(name: str):
     """The setting ``parsl.<name>``."""
     return dask.config.get(f"parsl.{name}")
 
-
-def _preload_workflow_page() -> None:
-    """Every scheduler started in this process from now on imports ``dask_parsl.dashboard``
-    before it starts its dashboard, and so shows the Workflow page (bokeh is imported then,
-    not with dask_parsl)."""
-    preloads = dask.config.get("distributed.scheduler.preload", default=None) or []
-    if isinstance(preloads, str):
-        preloads = [preloads]
-    if "dask_parsl.dashboard" not in preloads:
-        dask.config.set({"distributed.scheduler.preload": [*preloads, "dask_parsl.dashboard"]})
-
-
-_preload_workflow_page()

@@ -83,6 +83,54 @@ def test_cancelling_a_running_task_stops_it_and_fails_its_dependents(dfk, tmp_pa
     open(gate, "w").close()
 
 
+@python_app(cache=True)
+def cached_wait_for(gate, x):
+    import os
+    import time
+
+    while not os.path.exists(gate):
+        time.sleep(0.05)
+    return x
+
+
+def running_on_the_scheduler(dfk, app):
+    """How many tasks of ``app`` the scheduler counts on a worker for this kernel."""
+    run_id = dfk.run_id
+
+    def running(dask_scheduler):
+        runs = dask_scheduler.plugins["dask-parsl-workflow"].board.runs.values()
+        return next((run.running.get(app, 0) for run in runs if run.run_id == run_id), 0)
+
+    return dfk.executors["dask"].client.run_on_scheduler(running)
+
+
+def test_a_cancelled_task_with_dependencies_fails_its_dependents_and_leaves_no_count(dfk, tmp_path, caplog):
+    gate = str(tmp_path / "gate")
+    first = plus_one(1)
+    running = wait_for(gate, first)
+    dependent = plus_one(running)
+    until(lambda: running_on_the_scheduler(dfk, "wait_for") == 1)
+    assert running.cancel() is True
+    with pytest.raises(DependencyError):
+        dependent.result(timeout=60)
+    until(lambda: running_on_the_scheduler(dfk, "wait_for") == 0)
+    assert first.result() == 2
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+    open(gate, "w").close()
+
+
+def test_an_identical_cached_call_runs_again_after_a_cancel(dfk, tmp_path):
+    gate = str(tmp_path / "gate")
+    first = cached_wait_for(gate, 7)
+    same = cached_wait_for(gate, 7)  # shares the first call while it runs
+    assert first.cancel() is True
+    again = cached_wait_for(gate, 7)
+    open(gate, "w").close()
+    assert same.result(timeout=60) == again.result(timeout=60) == 7
+    assert not isinstance(same.exception(), TaskCancelled)
+    assert first.cancelled()
+
+
 def test_cancelling_a_finished_task_changes_nothing(dfk):
     future = plus_one(1)
     assert future.result(timeout=60) == 2

@@ -103,8 +103,8 @@ def start_workflow(tmp_path):
     return gate, held + waiting
 
 
-def test_the_page_is_in_the_dashboard_menu_and_in_individual_plots(cluster):
-    base = dashboard_base(cluster)
+def test_the_page_is_in_the_dashboard_menu_and_in_individual_plots(cluster, dfk):
+    base = dashboard_base(cluster)  # the page came with the workflow's plugin
     assert json.loads(get(f"{base}/individual-plots.json"))["Individual Workflow"] == "/individual-workflow"
     assert 'href="workflow"' in get(f"{base}/status")  # in the menu of Dask's pages
     page = get(f"{base}/workflow")

@@ -675,7 +675,7 @@ def spins(seconds):
 
 @bash_app
 def sleeps_in_a_child():
-    return "sleep 1"
+    return "sleep 2"
 
 
 def test_resource_rows_sample_the_worker_and_its_children(cluster, tmp_path):
@@ -683,8 +683,8 @@ def test_resource_rows_sample_the_worker_and_its_children(cluster, tmp_path):
     config = Config(executors=[DaskExecutor(cluster=cluster)], run_dir=run_dir,
                     monitoring=MonitoringHub(resource_monitoring_interval=0.2))
     with dask_parsl.load(config) as dfk:
-        python_task, bash_task = spins(1), sleeps_in_a_child()
-        assert python_task.result(timeout=60) == 1 and bash_task.result(timeout=60) == 0
+        python_task, bash_task = spins(2), sleeps_in_a_child()  # ~10 samples each, >= 3 on a busy machine
+        assert python_task.result(timeout=60) == 2 and bash_task.result(timeout=60) == 0
         client = dfk.executors["dask"].client
         worker_pids = set(client.run(os.getpid).values())
     samples = rows(sqlite_url(os.path.join(run_dir, "monitoring.db")), "resource", dfk.run_id)

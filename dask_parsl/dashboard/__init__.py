@@ -1,11 +1,10 @@
 """The Workflow page of the Dask dashboard.
 
-Importing dask_parsl adds the page to every scheduler started afterwards in the
-same process (the embedded LocalCluster, dask-jobqueue clusters): ``/workflow``
-in the dashboard's menu, and ``/individual-workflow`` for dask-labextension's
-panels. A scheduler started elsewhere gets it with ``--preload dask_parsl.dashboard``
-(or ``distributed.scheduler.preload: [dask_parsl.dashboard]`` in Dask's config);
-one already running gets it when the first workflow connects (``WorkflowPlugin``).
+``/workflow`` in the dashboard's menu, and ``/individual-workflow`` for
+dask-labextension's panels. A scheduler gets the page when the first workflow
+connects to it (``WorkflowPlugin`` adds it to the running dashboard), or from its
+start with ``--preload dask_parsl.dashboard`` (or ``distributed.scheduler.preload:
+[dask_parsl.dashboard]`` in Dask's config), which lists it in the menus at once.
 """
 from __future__ import annotations
 

@@ -14,9 +14,8 @@ from typing import Any
 from bokeh.layouts import column
 from bokeh.models import ColumnDataSource, DatetimeTickFormatter, Div
 from bokeh.plotting import figure
-from dask.utils import parse_timedelta
 
-from .. import settings
+from ..dataflow.status import status_interval
 from ..internals.dashboard import dashboard_template
 from ..scheduler.board import PLUGIN_NAME, STATES, RunStatus, WorkflowBoard
 
@@ -106,13 +105,14 @@ class WorkflowPage:
         if latest is not self._failures_shown:
             self._failures_shown = latest
             failures = list(reversed(run.failures))  # newest first
-            columns = ("time", "task", "app", "try", "error")
+            columns = ("time", "task", "app", "try", "then", "error")
             self.failures.text = "<b>Latest failures</b>" + _html_table(columns, {
-                "time": [_clock(when) for when, *_ in failures],
-                "task": [task for _, task, *_ in failures],
-                "app": [app for _, _, app, *_ in failures],
-                "try": [try_id for *_, try_id, _ in failures],
-                "error": [error for *_, error in failures],
+                "time": [_clock(failure[0]) for failure in failures],
+                "task": [failure[1] for failure in failures],
+                "app": [failure[2] for failure in failures],
+                "try": [failure[3] for failure in failures],
+                "then": ["retried" if failure[5] else "failed" for failure in failures],
+                "error": [failure[4] for failure in failures],
             })
 
 
@@ -153,7 +153,8 @@ def _title(run: RunStatus, table: dict[str, dict[str, int]]) -> str:
     parts = ", ".join(f"{totals[state]} {state.replace('_', ' ')}" for state in (*STATES, "retries")
                       if totals[state])
     status = "running" if run.connected else "ended"
-    return (f"<h3>Workflow {run.run_id}</h3><p>{sum(totals[s] for s in STATES)} tasks ({status}, "
+    tasks = sum(totals[state] for state in STATES)
+    return (f"<h3>Workflow {html.escape(run.run_id)}</h3><p>{tasks} tasks ({status}, "
             f"reported {_clock(run.updated)}): {parts or 'none yet'}</p>")
 
 
@@ -177,8 +178,7 @@ def individual_workflow_doc(scheduler: Any, extra: dict, doc: Any) -> None:
 def _add_page(scheduler: Any, doc: Any) -> WorkflowPage:
     page = WorkflowPage(scheduler)
     page.update()
-    interval = max(parse_timedelta(settings.get("dashboard.interval")), 0.1)
-    doc.add_periodic_callback(page.update, int(interval * 1000))
+    doc.add_periodic_callback(page.update, int(status_interval() * 1000))
     doc.add_root(page.root)
     doc.title = "Dask: Workflow"
     return page

@@ -128,7 +128,8 @@ class DirectRunner:
             self.outcomes.fail(record, final, counted=True)
             return
         self.outcomes.events.try_failed(record, {"retry": True, "error": repr(error)})
-        record.status = States.fail_retryable
+        if not record.move_to(States.fail_retryable):  # cancelled meanwhile
+            return
         record.status = States.pending
         try:
             self._submit(record, args, kwargs)

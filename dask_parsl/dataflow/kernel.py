@@ -17,8 +17,6 @@ import time
 import uuid
 from typing import Any
 
-from dask.utils import parse_timedelta
-
 from .. import settings
 from ..apps.autolog import default_std_autopath, name_auto_logs
 from ..apps.lifted import LiftedCalls
@@ -46,7 +44,7 @@ from .routing import JOIN_EXECUTOR, Router
 from .rundir import make_rundir, start_file_logging
 from .state_log import StateLog
 from .states import States
-from .status import StatusReporter
+from .status import StatusReporter, status_interval
 from .waiting import when_all_done
 
 logger = logging.getLogger(__name__)
@@ -105,9 +103,8 @@ class DataFlowKernel:
             self.monitoring = config.monitoring.start(self) if config.monitoring is not None else None
             dashboards = [e.send_workflow_status for e in self.executors.values()
                           if isinstance(e, Executor) and e.shows_workflow]
-            interval = parse_timedelta(settings.get("dashboard.interval"))
-            self.status = StatusReporter(self.run_id, self.state_log, self.events, dashboards,
-                                         interval, began) if dashboards else None
+            self.status_reporter = StatusReporter(self.run_id, self.state_log, self.events, dashboards,
+                                                  status_interval(), began) if dashboards else None
         except BaseException:
             self._shutdown_executors()
             self.events.close()
@@ -224,7 +221,8 @@ class DataFlowKernel:
         record = future.task_record
         if not self.outcomes.fail(record, TaskCancelled(record.id), counted=True):
             return False
-        logger.info("Task %s (%s) cancelled", record.id, record.func_name)
+        if record.memoize and hasattr(self.memoizer, "forget"):
+            self.memoizer.forget(future)  # identical calls run again rather than share the cancel
         remote = future._remote  # Dask futures, or the concurrent one of an executor the kernel drives
         for running in remote if isinstance(remote, list) else [remote] if remote is not None else []:
             try:
@@ -263,11 +261,11 @@ class DataFlowKernel:
             self.memoizer.close()
         except Exception:
             logger.exception("Committing checkpoints at cleanup failed")
-        if self.status is not None:
-            self.status.close()  # while the schedulers can still show it
-        self._shutdown_executors()
         for record in self.table.running():
             self.outcomes.fail(record, TaskCancelledAtCleanup(record["id"]))
+        if self.status_reporter is not None:
+            self.status_reporter.close()  # the final counts, while the schedulers can show them
+        self._shutdown_executors()
         self.events.close()
         if self.monitoring is not None:
             self.monitoring.close()

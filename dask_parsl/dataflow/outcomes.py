@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -14,7 +13,7 @@ from .events import EventStream
 from .futures import ON_WORKER, AppFuture, DataFuture
 from .records import TaskRecord, TaskTable
 from .retries import note_retried_try
-from .states import FINAL_STATES, States
+from .states import States
 from .waiting import when_all_done
 
 if TYPE_CHECKING:
@@ -49,7 +48,6 @@ class Outcomes:
         self.events = events
         self.memo: MemoLauncher | None = None  # set by the kernel
         self.remote_retries: RemoteRetries | None = None  # set by the kernel
-        self._finishing = threading.Lock()
 
     def complete(self, record: TaskRecord, value: Any, state: States = States.exec_done) -> None:
         if not self._finish(record, state):
@@ -76,16 +74,15 @@ class Outcomes:
                 counted: bool = True) -> bool:
         """Put the task in its final ``state``; False if it is in one already (cancelled,
         or failed at cleanup, while it ran)."""
-        with self._finishing:
-            if record._status in FINAL_STATES:
-                return False
-            if not counted:
-                record.fail_count += 1
-                record.fail_history = [*record.fail_history, error]
-            record._time_returned = now = time.time()
-            if record._try_time_launched is not None:
-                record._try_time_returned = now
-            record.status = state
+        now = time.time()
+        if not record.move_to(state):
+            return False
+        if not counted:
+            record.fail_count += 1
+            record.fail_history = [*record.fail_history, error]
+        record._time_returned = now
+        if record._try_time_launched is not None:
+            record._try_time_returned = now
         if error is None:
             self.events.state_changed(record)
         else:
@@ -114,6 +111,8 @@ class Outcomes:
     def task_finished(self, future: AppFuture, succeeded: bool) -> None:
         """The Dask task of ``future`` has finished."""
         record = future.task_record
+        if record.unfinished_future() is None:  # cancelled, or failed at cleanup
+            return
         if succeeded:
             self.complete(record, ON_WORKER, States.memo_done if record.from_memo else States.exec_done)
         else:
@@ -132,6 +131,8 @@ class Outcomes:
         kernel's retry_handler), what its worker memoized, or when and where it ran."""
         record = future.task_record
         kind = event["kind"]
+        if kind != "decide" and record.unfinished_future() is None:  # cancelled, or failed at cleanup
+            return  # (a held try is still answered: the scheduler waits for it)
         if kind == "try":
             note_retried_try(record, event["error"], event["cost"], event["retry"])
             if event["retry"]:  # the scheduler runs it again at once: the states Parsl goes through

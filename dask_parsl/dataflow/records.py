@@ -5,6 +5,7 @@ import concurrent.futures
 import datetime
 import itertools
 import operator
+import threading
 import time
 import weakref
 from collections.abc import MutableMapping
@@ -14,13 +15,16 @@ from typing import TYPE_CHECKING, Any, Iterator
 from .dependencies import DependencyResolver, swap_dependencies
 from .futures import AppFuture
 from .state_log import StateLog
-from .states import States
+from .states import FINAL_STATES, States
 
 if TYPE_CHECKING:
     from .kernel import DataFlowKernel
 
 NO_RESOURCES = MappingProxyType({})
 _WEAK = weakref.ReferenceType
+# state changes of tasks come from several threads (completions, the user's cancel, the
+# kernel's pool): each is read, checked and made at once, so it is counted once
+_STATE_CHANGE = threading.Lock()
 
 
 class FinishedFutures(dict):
@@ -107,8 +111,18 @@ class TaskRecord(MutableMapping):
 
     @status.setter
     def status(self, state: States) -> None:
-        previous, self._status = self._status, state
+        self.move_to(state)
+
+    def move_to(self, state: States) -> bool:
+        """Go to ``state`` unless the task has finished (cancelled while a try was under
+        way, say): a final state is never left. False if the task had finished."""
+        with _STATE_CHANGE:
+            previous = self._status
+            if previous in FINAL_STATES:
+                return False
+            self._status = state
         self._states.moved(self.id, self._app_number, previous, state)
+        return True
 
     time_invoked = _timestamp("_time_invoked")
     time_returned = _timestamp("_time_returned")

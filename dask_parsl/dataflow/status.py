@@ -14,7 +14,16 @@ import threading
 import time
 from typing import Any, Callable, Iterable
 
+from dask.utils import parse_timedelta
+
+from .. import settings
+
 logger = logging.getLogger(__name__)
+
+
+def status_interval() -> float:
+    """``parsl.dashboard.interval`` in seconds (at least 0.1)."""
+    return max(parse_timedelta(settings.get("dashboard.interval")), 0.1)
 
 
 class StatusReporter:
@@ -45,7 +54,8 @@ class StatusReporter:
                 return
             message = {"run_id": self.run_id, "started": self.started, "reported": time.time(),
                        "apps": apps, "retried": retried,
-                       "failures": [(f.time, f.task_id, f.app, f.try_id, f.error[:2000]) for f in failures]}
+                       "failures": [(f.time, f.task_id, f.app, f.try_id, f.error[:2000], f.retried)
+                                    for f in failures]}
             for send in self._senders:
                 try:
                     send(message)

@@ -103,9 +103,7 @@ class GraphBatcher:
                 for item, dask_future in zip(batch, futures, strict=True):
                     item[2]._remote = dask_future
         if futures is not None:
-            cancelled = [item[2]._remote for item in batch if item[2].done()]  # while it was queued
-            if cancelled:
-                self._client.cancel(cancelled)
+            self._cancel_those_cancelled(batch)
             return
         # Something in the batch cannot be serialized: send the tasks one by
         # one so the offending calls fail with a clear error and the rest run.
@@ -123,6 +121,13 @@ class GraphBatcher:
                 continue
             name = app_future.task_record["func_name"]
             self._on_unsendable(app_future, functools.partial(describe_unpicklable, name, task, failure))
+        self._cancel_those_cancelled(batch)
+
+    def _cancel_those_cancelled(self, batch: list) -> None:
+        """Cancel the Dask tasks of calls cancelled while they were queued here."""
+        cancelled = [item[2]._remote for item in batch if item[2]._remote is not None and item[2].cancelled()]
+        if cancelled:
+            self._client.cancel(cancelled)
 
 
 def _submit(client: Client, batch: list) -> list:

@@ -76,6 +76,10 @@ def add_page_to_running_dashboard(scheduler: Any, route: str, page: PageFunction
     variables = dashboard.template_variables(scheduler)  # memoized: the dict Dask's pages were given
     if in_menu is not None and in_menu not in variables["pages"]:
         variables["pages"].append(in_menu)  # the list every page's menu shares
+    if route.startswith("/individual-"):  # the "More..." menu, likewise shared
+        name = " ".join(route.strip("/").split("-")[1:]).title()
+        variables["plots"].append({"url": route.strip("/"), "name": name})
+        variables["plots"].sort(key=lambda plot: plot["name"])
     extra = {"prefix": bokeh.prefix + "/", **variables}
     application = Application(FunctionHandler(functools.partial(page, scheduler, extra)),
                               DocumentLifecycleHandler())

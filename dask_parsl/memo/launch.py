@@ -93,7 +93,14 @@ class MemoLauncher:
                                  record["func_name"], record["id"])
 
     def _complete_like(self, record: dict, earlier: AppFuture) -> None:
-        """Finish a call as the identical ``earlier`` call of this run finished."""
+        """Finish a call as the identical ``earlier`` call of this run finished (run it
+        after all if that call was cancelled)."""
+        if earlier.cancelled():  # (called as it is cancelled: before the kernel forgets it)
+            getattr(self.memoizer, "forget", lambda future: None)(earlier)
+            record["from_memo"] = None
+            self.memoizer.hits[record["func_name"]] -= 1
+            self.launch(record)
+            return
         error = earlier.exception()
         if error is not None:
             self.outcomes.fail(record, error, States.memo_done)

@@ -207,6 +207,13 @@ class BasicMemoizer:
         if lookup_key.startswith("provisional-"):
             self._provisional[future] = lookup_key
 
+    def forget(self, future: AppFuture) -> None:
+        """Stop sharing ``future`` (its call was cancelled): identical calls run again."""
+        for key in (self._provisional.pop(future, None), future.task_record.get("hashsum")):
+            found = self._table.get(key) if key is not None else None
+            if found is future or (type(found) is weakref.ReferenceType and found() is future):
+                del self._table[key]
+
     def hashed(self, hashsum: str, future: AppFuture, nbytes: int | None) -> None:
         """The call of ``future`` has hashsum ``hashsum`` and a result of ``nbytes``:
         share it by hashsum, and hold it weakly if it is larger than ``pin_limit``."""

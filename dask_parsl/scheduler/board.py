@@ -14,14 +14,16 @@ import time
 from collections import Counter
 from typing import Iterable
 
+from ..dataflow.states import FINAL_STATES as _FINAL
+
 #: the name of ``WorkflowPlugin`` on a scheduler, whose ``board`` the page reads
 PLUGIN_NAME = "dask-parsl-workflow"
 #: the states the page shows, in order (``launched`` being those not running yet)
 STATES = ("pending", "launched", "running", "joining", "exec_done", "memo_done", "failed", "dep_fail")
-FINAL_STATES = ("exec_done", "memo_done", "failed", "dep_fail")
+FINAL_STATES = tuple(state.name for state in _FINAL)
 #: how many workflows a scheduler remembers once they are gone
 KEPT_RUNS = 5
-_HISTORY = 3600  # points of "tasks finished over time": an hour at one report a second
+_HISTORY = 3600  # points of "tasks finished over time" (a point per report that changed it)
 
 
 class RunStatus:
@@ -79,20 +81,20 @@ class WorkflowBoard:
         run = self.runs.get(client)
         if run is None or run.run_id != run_id:
             run = self._add(client, run_id, started or when)
+        if not run.connected or run.running is not self._running.get(client):
+            run.connected = True
             run.running = self._running.setdefault(client, Counter())
         run.report(apps, retried, [tuple(failure) for failure in failures], when)
         self.version += 1
 
-    def task_moved(self, clients: Iterable[str], app: str, start: str, finish: str) -> None:
-        """An app task of ``clients`` entered or left ``processing`` on the scheduler."""
-        change = (finish == "processing") - (start == "processing")
-        if change:
-            for client in clients:
-                running = self._running.get(client)
-                if running is None:
-                    running = self._running[client] = Counter()
-                running[app] += change
-            self.version += 1
+    def task_moved(self, clients: Iterable[str], app: str, change: int) -> None:
+        """An app task of ``clients`` entered (``change`` 1) or left (-1) ``processing``."""
+        for client in clients:
+            running = self._running.get(client)
+            if running is None:
+                running = self._running[client] = Counter()
+            running[app] += change
+        self.version += 1
 
     def disconnected(self, client: str) -> None:
         """The kernel using ``client`` is gone: its workflow is kept as it last reported."""

@@ -95,6 +95,8 @@ class WorkflowPlugin(SchedulerPlugin):
         #: the workflows using this scheduler, for the dashboard's Workflow page
         self.board = WorkflowBoard()
         self._tries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        # the clients of each app task on a worker (its who_wants may be gone when it leaves)
+        self._running_for: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         #: failed-try reports held until the task's kernel decides: key -> (stimulus_id, msg)
         self._held: dict[Any, tuple[str, dict]] = {}
         self._kernels: set[str] = set()  # clients of dask_parsl kernels
@@ -125,7 +127,11 @@ class WorkflowPlugin(SchedulerPlugin):
         call = _app_call_of(ts)
         if call is None:
             return
-        self.board.task_moved([client.client_key for client in ts.who_wants or ()], call.name, start, finish)
+        if finish == "processing":
+            clients = self._running_for[ts] = [client.client_key for client in ts.who_wants or ()]
+            self.board.task_moved(clients, call.name, 1)
+        elif start == "processing":
+            self.board.task_moved(self._running_for.pop(ts, ()), call.name, -1)
         if finish == "memory" and self._subscribers:
             times = run_times(kwargs.get("startstops"))
             if times is not None:
@@ -147,7 +153,10 @@ class WorkflowPlugin(SchedulerPlugin):
     def _workflow_status(self, client: str = "", run_id: str = "", apps: dict | None = None,
                          retried: dict | None = None, failures: list | None = None,
                          reported: float | None = None, started: float | None = None, **_: Any) -> None:
-        self.board.report(client, run_id, apps or {}, retried or {}, failures or [], reported, started)
+        try:  # whatever a kernel sends, its stream (and so its workflow) must not break on it
+            self.board.report(client, run_id, apps or {}, retried or {}, failures or [], reported, started)
+        except Exception:
+            logger.exception("Could not show a workflow's status from client %s", client)
 
     # -- decisions ------------------------------------------------------------------------
     def _task_erred(self, key: Any, stimulus_id: str, msg: dict) -> bool:
