@@ -1,5 +1,6 @@
 """The scheduler side of a workflow: ``WorkflowPlugin`` decides retries where tries
-fail, counts app tasks by state, and reports tries to the kernels that own them.
+fail, reports tries to the kernels that own them, and keeps each workflow's counts
+for the dashboard's Workflow page (``board``).
 """
 from .plugin import PLUGIN_NAME, WorkflowPlugin
 

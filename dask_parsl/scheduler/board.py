@@ -46,7 +46,7 @@ class RunStatus:
         self.apps, self.retried, self.updated = apps, retried, when
         self.failures.extend(failures)
         finished = sum(counts.get(state, 0) for counts in apps.values() for state in FINAL_STATES)
-        if not self.finished or self.finished[-1][1] != finished:
+        if self.finished[-1][1] != finished:
             self.finished.append((when, finished))
 
     def by_app(self) -> dict[str, dict[str, int]]:
@@ -72,7 +72,7 @@ class WorkflowBoard:
     def __init__(self) -> None:
         self.runs: dict[str, RunStatus] = {}
         self._running: dict[str, Counter[str]] = {}  # client -> app -> tasks in processing
-        self.version = 0  # advances with each change, so a page redraws only what changed
+        self.version = 0  # advances with each change, so a page redraws only after one
 
     def report(self, client: str, run_id: str, apps: dict, retried: dict, failures: list,
                when: float | None = None, started: float | None = None) -> None:

@@ -57,13 +57,7 @@ from ..internals import (
 )
 from .board import PLUGIN_NAME, WorkflowBoard
 from .errors import JobSubmissionFailed, ResourcesUnavailable, WorkerLost
-from .events import (
-    EVENTS_OP,
-    RETRY_DECIDED_OP,
-    SUBSCRIBE_OP,
-    WORKFLOW_STATUS_OP,
-    run_times,
-)
+from .events import EVENTS_OP, RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP, run_times
 from .task_logs import is_app_task, quiet_app_tasks
 
 if TYPE_CHECKING:
@@ -107,7 +101,7 @@ class WorkflowPlugin(SchedulerPlugin):
         scheduler.stream_handlers[WORKFLOW_STATUS_OP] = self._workflow_status
         scheduler.stream_handlers[RETRY_DECIDED_OP] = self._retry_decided
         self._stop_quieting = quiet_app_tasks("distributed.scheduler", scheduler.tasks.get)
-        try:  # a scheduler started before dask_parsl was imported: its dashboard lacks the page
+        try:  # the dashboard gets the Workflow page (if no preload gave it already)
             from ..dashboard import add_workflow_pages_to
 
             add_workflow_pages_to(scheduler)
