@@ -1,4 +1,5 @@
 """The Workflow page of the Dask dashboard: listed, live, and equal to the kernel's counts."""
+import contextlib
 import json
 import os
 import subprocess
@@ -162,16 +163,15 @@ def test_the_page_in_a_browser_shows_the_kernels_counts_live(cluster, dfk, tmp_p
         driver.quit()
 
 
-@pytest.fixture
-def remote_scheduler(tmp_path):
-    """A scheduler and a worker in processes of their own, started as a cluster admin
-    would, with the documented ``--preload``; yields (address, dashboard URL)."""
+@contextlib.contextmanager
+def scheduler_and_worker(scheduler_command):
+    """A scheduler (``scheduler_command``, given its address here) and a worker, in
+    processes of their own as a cluster admin starts them; yields (address, dashboard URL)."""
     port, dashboard = free_port(), free_port()
     env = dict(os.environ, PYTHONPATH=os.path.dirname(__file__))  # the worker imports this module
     scheduler = subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-         "--port", str(port), "--dashboard-address", f"127.0.0.1:{dashboard}",
-         "--preload", "dask_parsl.dashboard"],
+        [*scheduler_command, "--host", "127.0.0.1", "--port", str(port),
+         "--dashboard-address", f"127.0.0.1:{dashboard}"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     address = f"tcp://127.0.0.1:{port}"
     worker = subprocess.Popen(
@@ -188,6 +188,14 @@ def remote_scheduler(tmp_path):
             process.wait(30)
 
 
+@pytest.fixture
+def remote_scheduler():
+    """Started with the documented ``--preload``."""
+    with scheduler_and_worker([sys.executable, "-m", "distributed.cli.dask_scheduler",
+                               "--preload", "dask_parsl.dashboard"]) as where:
+        yield where
+
+
 def test_a_remote_scheduler_started_with_the_preload_shows_the_page(remote_scheduler, run_dir):
     address, dashboard = remote_scheduler
     assert "Individual Workflow" in json.loads(get(f"{dashboard}/individual-plots.json"))
@@ -199,23 +207,11 @@ def test_a_remote_scheduler_started_with_the_preload_shows_the_page(remote_sched
     assert '"root_ids"' in get(f"{dashboard}/workflow")
 
 
-def test_a_scheduler_started_without_dask_parsl_gets_the_page_when_a_workflow_connects(tmp_path, run_dir):
+def test_a_scheduler_started_without_dask_parsl_gets_the_page_when_a_workflow_connects(run_dir):
     """As dask-labextension's "new cluster" button starts one: dask_parsl not imported, no preload."""
-    port, dashboard = free_port(), free_port()
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(__file__))
-    scheduler = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from distributed.cli.dask_scheduler import main;"
-         "assert 'dask_parsl' not in sys.modules; main()", "--host", "127.0.0.1", "--port", str(port),
-         "--dashboard-address", f"127.0.0.1:{dashboard}"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    address = f"tcp://127.0.0.1:{port}"
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-         "--host", "127.0.0.1", "--no-dashboard"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{dashboard}"
-    try:
-        wait_for_port(dashboard, scheduler)
+    command = [sys.executable, "-c", "import sys; from distributed.cli.dask_scheduler import main;"
+               "assert 'dask_parsl' not in sys.modules; main()"]
+    with scheduler_and_worker(command) as (address, base):
         assert "Individual Workflow" not in json.loads(get(f"{base}/individual-plots.json"))
         with parsl.load(Config(executors=[DaskExecutor(cluster=address)], run_dir=run_dir)) as dfk:
             assert after(1).result(timeout=120) == 2
@@ -231,7 +227,3 @@ def test_a_scheduler_started_without_dask_parsl_gets_the_page_when_a_workflow_co
             assert "1 tasks (ended" in text and "1 exec done" in text
         finally:
             driver.quit()
-    finally:
-        for process in (worker, scheduler):
-            process.terminate()
-            process.wait(30)
