@@ -131,6 +131,19 @@ def test_an_identical_cached_call_runs_again_after_a_cancel(dfk, tmp_path):
     assert first.cancelled()
 
 
+def test_a_call_cancelled_at_once_is_cancelled_on_the_scheduler_too(dfk, tmp_path):
+    gate = str(tmp_path / "gate")
+    queued = wait_for(gate, 1)  # still in the submit batch, or just sent
+    dependent = plus_one(queued)
+    assert queued.cancel() is True
+    with pytest.raises(DependencyError):
+        dependent.result(timeout=60)
+    client = dfk.executors["dask"].client
+    until(lambda: queued._key is not None and not client.run_on_scheduler(
+        lambda dask_scheduler, key=queued._key: key in dask_scheduler.tasks))
+    open(gate, "w").close()
+
+
 def test_cancelling_a_finished_task_changes_nothing(dfk):
     future = plus_one(1)
     assert future.result(timeout=60) == 2

@@ -223,12 +223,13 @@ class DataFlowKernel:
             return False
         if record.memoize and hasattr(self.memoizer, "forget"):
             self.memoizer.forget(future)  # identical calls run again rather than share the cancel
-        remote = future._remote  # Dask futures, or the concurrent one of an executor the kernel drives
-        for running in remote if isinstance(remote, list) else [remote] if remote is not None else []:
-            try:
-                running.cancel()
-            except Exception:
-                logger.debug("Cancelling the running task %s failed", record.id, exc_info=True)
+        try:
+            if isinstance(future._executor, Executor):  # a Dask task, sent or about to be
+                future._executor.cancel(future)
+            elif future._remote is not None:  # the concurrent future of an executor the kernel drives
+                future._remote.cancel()
+        except Exception:
+            logger.debug("Cancelling the running task %s failed", record.id, exc_info=True)
         return True
 
     def submit_lifted(self, parent: AppFuture, operation: str, argument: Any) -> AppFuture:

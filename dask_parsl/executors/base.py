@@ -34,6 +34,9 @@ class Executor:
     def follow(self, events: EventStream) -> None:
         """Watch the kernel's task events, e.g. to ask for run times once they are wanted."""
 
+    def cancel(self, app_future: Any) -> None:
+        """Stop running the task of ``app_future``, which was cancelled."""
+
     def send_workflow_status(self, status: dict) -> None:
         """Show the workflow's tasks by app and state (``dataflow.status``) on a dashboard."""
 

@@ -44,6 +44,7 @@ class GraphBatcher:
         self._max_wait = max_wait
         self._max_size = max_size
         self._queue: collections.deque = collections.deque()
+        self._cancel_when_sent: set = set()  # app futures cancelled while queued here
         self._wake = threading.Event()
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="dask-parsl-submit", daemon=True)
@@ -54,6 +55,15 @@ class GraphBatcher:
         self._queue.append((key, task, app_future, options))
         if not self._wake.is_set():
             self._wake.set()
+
+    def cancel(self, app_future) -> None:
+        """Cancel the Dask task of ``app_future``: now if it was sent, else once it is."""
+        with self._listener.lock:  # the lock under which ``_send`` sets ``_remote``
+            remote = app_future._remote
+            if remote is None:
+                self._cancel_when_sent.add(app_future)
+                return
+        remote.cancel()
 
     def close(self) -> None:
         self._closing = True
@@ -103,7 +113,7 @@ class GraphBatcher:
                 for item, dask_future in zip(batch, futures, strict=True):
                     item[2]._remote = dask_future
         if futures is not None:
-            self._cancel_those_cancelled(batch)
+            self._cancel_those_cancelled()
             return
         # Something in the batch cannot be serialized: send the tasks one by
         # one so the offending calls fail with a clear error and the rest run.
@@ -121,13 +131,16 @@ class GraphBatcher:
                 continue
             name = app_future.task_record["func_name"]
             self._on_unsendable(app_future, functools.partial(describe_unpicklable, name, task, failure))
-        self._cancel_those_cancelled(batch)
+        self._cancel_those_cancelled()
 
-    def _cancel_those_cancelled(self, batch: list) -> None:
+    def _cancel_those_cancelled(self) -> None:
         """Cancel the Dask tasks of calls cancelled while they were queued here."""
-        cancelled = [item[2]._remote for item in batch if item[2]._remote is not None and item[2].cancelled()]
-        if cancelled:
-            self._client.cancel(cancelled)
+        if not self._cancel_when_sent:  # the usual case: one test per batch
+            return
+        with self._listener.lock:
+            sent = [future for future in self._cancel_when_sent if future._remote is not None]
+            self._cancel_when_sent.difference_update(sent)
+        self._client.cancel([future._remote for future in sent])
 
 
 def _submit(client: Client, batch: list) -> list:

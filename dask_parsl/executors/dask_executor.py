@@ -257,6 +257,11 @@ class DaskExecutor(Executor):
     def submit(self, key: str, task: Any, app_future: Any, options: dict | None = None) -> None:
         self._batcher.put(key, task, app_future, options)
 
+    def cancel(self, app_future: Any) -> None:
+        """Cancel the Dask task of ``app_future``, now or as soon as its batch is sent."""
+        if self._batcher is not None:
+            self._batcher.cancel(app_future)
+
     def start_resource_monitoring(self, interval: float) -> None:
         """Have the workers sample their process trees while app tasks run, every
         ``interval`` seconds, and send the samples here (``monitoring.resources``)."""
