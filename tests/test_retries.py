@@ -1,7 +1,6 @@
 """Retries decided on the scheduler by WorkflowPlugin, with Parsl's cost semantics."""
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -195,43 +194,11 @@ def test_join_app_bodies_are_retried(load_dfk, tmp_path):
     assert future.task_record["try_id"] == 1
 
 
-@python_app
-def kill_my_worker_once(path):
-    """Dies by SIGKILL on the first try, as if the node had failed."""
-    if count_try(path) == 1:
-        os.kill(os.getpid(), signal.SIGKILL)
-    return os.getpid()
-
-
 @pytest.fixture
 def killable_cluster():
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=":0") as cluster:
         yield cluster
-
-
-def test_a_worker_killed_mid_task_costs_one_try(killable_cluster, run_dir, tmp_path):
-    path = str(tmp_path / "tries")
-    config = Config(executors=[DaskExecutor(cluster=killable_cluster)], retries=1, run_dir=run_dir)
-    with parsl.load(config):
-        future = kill_my_worker_once(path)
-        others = [fails_then_succeeds(str(tmp_path / f"other{i}"), 0) for i in range(20)]
-        assert isinstance(future.result(timeout=120), int)
-        assert [f.result(timeout=120) for f in others] == [1] * 20
-        record = future.task_record
-        assert record["fail_count"] == 1 and record["try_id"] == 1
-        assert "WorkerLost" in record["fail_history"][0]
-    assert tries_in(path) == 2
-
-
-def test_a_killed_worker_fails_the_task_when_the_budget_is_spent(killable_cluster, run_dir, tmp_path):
-    path = str(tmp_path / "tries")
-    with parsl.load(Config(executors=[DaskExecutor(cluster=killable_cluster)], run_dir=run_dir)):
-        future = kill_my_worker_once(path)
-        with pytest.raises(Exception, match="KilledWorker|died"):
-            future.result(timeout=120)
-        assert tries_in(path) == 1
-        assert fails_then_succeeds(str(tmp_path / "after"), 0).result(timeout=120) == 1
 
 
 @python_app

@@ -135,18 +135,27 @@ class EventStream:
         if report["retry"]:
             self._note_failure(record, record["try_id"] - 1, report["error"], retried=True)
         if self.subscribers:
-            try_id = record["try_id"] - (1 if report["retry"] else 0)
-            if "start" in report:
-                self._ran(record, report, try_id)
-            if report["retry"]:
-                now = time.time()
-                info = {"error": report["error"], "worker": report.get("worker")}
-                for step, (state, event_try, event_info) in enumerate(
-                        (("fail_retryable", try_id, info), ("pending", try_id + 1, None),
-                         ("launched", try_id + 1, None))):  # 10 µs apart: they sort in order
-                    when = now + step * 1e-5
-                    self._pending.append(TaskEvent(record["id"], record["func_name"], state, when, event_try,
-                                                   record["executor"], event_info, record))
+            self._try_ended(record, report, report["error"], report["retry"])
+
+    def try_lost(self, record: dict, report: dict) -> None:
+        """Publish a try whose worker died, as a retried try (not one of the app's failures)."""
+        if self.subscribers:
+            job = f" (job {report['job']})" if report.get("job") else ""
+            self._try_ended(record, report, f"WorkerLost: worker {report['worker']}{job} died", retry=True)
+
+    def _try_ended(self, record: dict, report: dict, error: str, retry: bool) -> None:
+        try_id = record["try_id"] - (1 if retry else 0)
+        if "start" in report:
+            self._ran(record, report, try_id)
+        if retry:
+            now = time.time()
+            info = {"error": error, "worker": report.get("worker")}
+            for step, (state, event_try, event_info) in enumerate(
+                    (("fail_retryable", try_id, info), ("pending", try_id + 1, None),
+                     ("launched", try_id + 1, None))):  # 10 µs apart: they sort in order
+                when = now + step * 1e-5
+                self._pending.append(TaskEvent(record["id"], record["func_name"], state, when, event_try,
+                                               record["executor"], event_info, record))
 
     def ran(self, record: dict, report: dict) -> None:
         """Publish when and where a try ran (``running``, then ``running_ended``)."""

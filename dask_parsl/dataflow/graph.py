@@ -18,7 +18,7 @@ from ..memo.cached_call import CachedAppCall
 from .dependencies import DependencyResolver, replace_dependencies
 from .events import EventStream
 from .futures import FUTURE_TYPES, ON_WORKER, AppFuture, DataFuture
-from .retries import RetryPolicy
+from .retries import RetryPolicy, lost_workers_charged
 from .states import States
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class GraphBuilder:
 
     def retry_policy(self, app: Any) -> RetryPolicy:
         retries = self.config.retries if app.retries is None else app.retries
-        return RetryPolicy(retries, self.config.retry_handler)
+        return RetryPolicy(retries, self.config.retry_handler, charge_lost_workers=lost_workers_charged())
 
     def compute_collections(self, depends: list, executor: Any) -> dict:
         """Start computing the Dask collections among ``depends``; their futures by id."""

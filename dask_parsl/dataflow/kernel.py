@@ -40,6 +40,7 @@ from .joins import JoinRunner
 from .outcomes import Outcomes, failed_dependencies
 from .records import TaskRecord, TaskTable
 from .remote_retries import RemoteRetries
+from .retries import lost_workers_charged
 from .routing import JOIN_EXECUTOR, Router
 from .rundir import make_rundir, start_file_logging
 from .state_log import StateLog
@@ -59,6 +60,7 @@ class DataFlowKernel:
 
     def __init__(self, config: Config | None = None) -> None:
         self.config = config = config or Config()
+        lost_workers_charged()  # a bad parsl.worker-loss setting fails here, before anything starts
         began = time.time()
         self.run_dir = make_rundir(config.run_dir)
         self.run_id = str(uuid.uuid4())

@@ -7,12 +7,14 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 import distributed
+from distributed import KilledWorker
 
+from ..scheduler.errors import WorkerLost
 from .errors import DependencyError, ExecutorLost
 from .events import EventStream
 from .futures import ON_WORKER, AppFuture, DataFuture
 from .records import TaskRecord, TaskTable
-from .retries import note_retried_try
+from .retries import charge_lost_try, note_lost_try, note_retried_try
 from .states import States
 from .waiting import when_all_done
 
@@ -134,13 +136,20 @@ class Outcomes:
         if kind != "decide" and record.unfinished_future() is None:  # cancelled, or failed at cleanup
             return  # (a held try is still answered: the scheduler waits for it)
         if kind == "try":
+            lost = event.get("lost")
+            if lost is not None and lost["afterwards"]:  # a loss reported free turned out to be its own
+                charge_lost_try(record, event["error"], event["cost"], event["retry"])
+                return
+            if lost is not None:
+                note_lost_try(record, lost, charged=True)
             note_retried_try(record, event["error"], event["cost"], event["retry"])
             if event["retry"]:  # the scheduler runs it again at once: the states Parsl goes through
-                record.status = States.fail_retryable
-                record.status = States.pending
-                record._try_time_launched, record._try_time_returned = time.time(), None
-                record.status = States.launched
+                record.begin_next_try()
             self.events.try_failed(record, event)
+        elif kind == "lost":  # its worker died: it runs again elsewhere, free of charge
+            note_lost_try(record, event, charged=False)
+            record.begin_next_try()
+            self.events.try_lost(record, event)
         elif kind == "decide" and self.remote_retries is not None:
             self.remote_retries.decide(future, event)
         elif kind == "run":
@@ -158,4 +167,19 @@ def _remote_error(future: AppFuture) -> BaseException:
             future._remote.result()
     except BaseException as cancelled:
         error = cancelled
-    return error or concurrent.futures.CancelledError(f"task {future.tid}")
+    if error is None:
+        return concurrent.futures.CancelledError(f"task {future.tid}")
+    lost = future.task_record.get("lost_tries")
+    if lost and isinstance(error, KilledWorker):  # Dask gave up after allowed-failures lost workers
+        return _workers_lost(future, lost, error)
+    return error
+
+
+def _workers_lost(future: AppFuture, lost: list, killed: KilledWorker) -> WorkerLost:
+    last = lost[-1]
+    if last["charged"] and last["cause"]:  # it killed its worker (memory), and that cost its last try
+        error = WorkerLost(future._remote.key, [(last["worker"], last["job"])], last["cause"])
+    else:
+        error = WorkerLost(future._remote.key, [(entry["worker"], entry["job"]) for entry in lost])
+    error.__cause__ = killed
+    return error

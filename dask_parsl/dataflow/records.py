@@ -124,6 +124,14 @@ class TaskRecord(MutableMapping):
         self._states.moved(self.id, self._app_number, previous, state)
         return True
 
+    def begin_next_try(self) -> None:
+        """Go through the states of a task tried again at once, as Parsl records a retry:
+        ``fail_retryable``, ``pending``, ``launched``."""
+        self.status = States.fail_retryable
+        self.status = States.pending
+        self._try_time_launched, self._try_time_returned = time.time(), None
+        self.status = States.launched
+
     time_invoked = _timestamp("_time_invoked")
     time_returned = _timestamp("_time_returned")
     try_time_launched = _timestamp("_try_time_launched")

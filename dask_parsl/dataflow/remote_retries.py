@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-import time
 from typing import TYPE_CHECKING
 
 from distributed.protocol import pickle
 
-from .retries import charge_try_here
-from .states import States
+from .retries import charge_try_here, note_lost_try
 
 if TYPE_CHECKING:
     from .futures import AppFuture
@@ -48,14 +46,13 @@ class RemoteRetries:
             if record.unfinished_future() is None:  # failed meanwhile (cleanup, connection lost)
                 return
             error = _exception_of(event)
+            if "lost" in event:  # its worker died, and (parsl.worker-loss: charge) that costs a try
+                note_lost_try(record, event["lost"], charged=True)
             final = charge_try_here(self.graph.retry_policy(record.app), record, error)
             retry = final is None
             self.outcomes.events.try_failed(record, {**event, "retry": retry, "error": repr(error)})
             if retry:
-                record.status = States.fail_retryable
-                record.status = States.pending
-                record._try_time_launched, record._try_time_returned = time.time(), None
-                record.status = States.launched
+                record.begin_next_try()
             else:  # the scheduler fails the task next: its last try is counted already
                 future._final_try_counted = True
                 replaced = None if final is error else _pickled(final)

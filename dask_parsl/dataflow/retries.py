@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
+from .. import settings
 from ..errors import ConfigurationError
 from .errors import PropagatedException
 
@@ -24,27 +25,42 @@ class RetryPolicy:
     ``handler_on_client``: the policy of a Dask task whose kernel has a
     ``retry_handler``; the scheduler asks the kernel, which runs the handler on the
     full task record (``dataflow.remote_retries``), rather than charging it itself.
+    ``charge_lost_workers``: a try whose worker died costs the task, as in Parsl
+    (``parsl.worker-loss: charge``); by default it does not.
     """
 
-    __slots__ = ("retries", "handler", "handler_on_client")
+    __slots__ = ("retries", "handler", "handler_on_client", "charge_lost_workers")
 
     def __init__(self, retries: int, handler: Callable[[BaseException, dict], float] | None = None,
-                 handler_on_client: bool = False) -> None:
+                 handler_on_client: bool = False, charge_lost_workers: bool = False) -> None:
         self.retries = retries
         self.handler = handler
         self.handler_on_client = handler_on_client
+        self.charge_lost_workers = charge_lost_workers
 
     def for_scheduler(self) -> RetryPolicy:
         """This policy as a Dask task carries it: the handler stays with the kernel."""
         if self.handler is None:
             return self
-        return RetryPolicy(self.retries, None, handler_on_client=True)
+        return RetryPolicy(self.retries, None, True, self.charge_lost_workers)
 
     def __reduce__(self) -> tuple:
-        return RetryPolicy, (self.retries, self.handler, self.handler_on_client)
+        return RetryPolicy, (self.retries, self.handler, self.handler_on_client, self.charge_lost_workers)
 
     def __repr__(self) -> str:
         return f"RetryPolicy(retries={self.retries}, handler={self.handler!r})"
+
+
+WORKER_LOSS_MODES = ("reschedule", "charge")
+
+
+def lost_workers_charged() -> bool:
+    """Whether a lost worker costs its task a try (the ``parsl.worker-loss`` setting)."""
+    mode = settings.get("worker-loss")
+    if mode not in WORKER_LOSS_MODES:
+        raise ConfigurationError(f"parsl.worker-loss is {mode!r}: set it to 'reschedule' (a lost worker "
+                                 "costs its task nothing, the default) or 'charge' (a try, as in Parsl)")
+    return mode == "charge"
 
 
 def check_retries(retries: Any) -> None:
@@ -102,3 +118,29 @@ def note_retried_try(record: dict, error_text: str, cost: float, retry: bool) ->
         record["try_id"] += 1
         logger.info("Task %s (%s) try %d failed: %s; retrying", record["id"], record["func_name"],
                     record["try_id"], error_text)
+
+
+def note_lost_try(record: dict, lost: dict, charged: bool) -> None:
+    """Add to ``record["lost_tries"]`` a try that ended because its worker died (the
+    app's own failures stay in ``fail_count``/``fail_history``); a free one advances
+    ``try_id`` here, a charged one as its retry is noted."""
+    entry = {"try_id": record["try_id"], "worker": lost.get("worker"), "job": lost.get("job"),
+             "cause": lost.get("cause"), "time": lost.get("time"), "charged": charged}
+    record["lost_tries"] = [*record.get("lost_tries", ()), entry]
+    if not charged:
+        record["try_id"] += 1
+        logger.info("Task %s (%s) try %d ended with its worker %s; running it again", record["id"],
+                    record["func_name"], entry["try_id"], entry["worker"])
+
+
+def charge_lost_try(record: dict, error_text: str, cost: float, retry: bool) -> None:
+    """Charge the latest lost try of ``record``, once its worker turns out to have died of
+    it (the final failure is counted when the task fails)."""
+    for entry in reversed(record.get("lost_tries", ())):
+        if not entry["charged"]:
+            entry["charged"] = True
+            break
+    record["fail_cost"] += cost
+    if retry:
+        record["fail_count"] += 1
+        record["fail_history"] = [*record["fail_history"], error_text]

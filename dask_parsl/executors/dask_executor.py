@@ -15,6 +15,7 @@ from ..errors import ConfigurationError, warn_ignored
 from ..internals import send_to_scheduler, start_dask_workers_without_main
 from ..memo.cached_call import MEMO_TOPIC
 from ..scheduler.events import RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP
+from ..scheduler.lost_workers import BatchJobOfWorker
 from ..scheduler.plugin import WorkflowPlugin
 from ..scheduler.task_logs import WorkerTaskLogs
 from .base import Executor, TaskListener
@@ -197,6 +198,7 @@ class DaskExecutor(Executor):
             self.client.register_plugin(WorkflowPlugin(unrunnable_timeout=timeout))
             logs = self._plan.log_directory if self._plan is not None else None
             self.client.register_plugin(WorkerTaskLogs(logs or os.path.join(self.run_dir, "worker_logs")))
+            self.client.register_plugin(BatchJobOfWorker())  # lost tries name their jobs
             self._plugin_registered = True
         except Exception as error:
             address = self.client.scheduler.address

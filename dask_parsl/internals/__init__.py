@@ -42,6 +42,7 @@ from .probes import (
     warn_about_untested_versions,
 )
 from .scheduler import (
+    MEMORY_KILL_TOPIC,
     before_task_erred,
     before_worker_removed,
     fail_task,
@@ -49,7 +50,9 @@ from .scheduler import (
     retry_erred_task,
     retry_task_of_lost_worker,
     tasks_executing_on,
+    tasks_started_on,
     tasks_waiting_for_a_worker,
+    uncount_lost_worker,
     unrunnable_since,
 )
 from .worker_slots import (
@@ -59,6 +62,7 @@ from .worker_slots import (
 __all__ = [
     "DaskInternalsMissing",
     "LightFuture",
+    "MEMORY_KILL_TOPIC",
     "TESTED",
     "add_client_stream_handler",
     "after_client_stream_handler",
@@ -80,7 +84,9 @@ __all__ = [
     "task_ref",
     "task_type",
     "tasks_executing_on",
+    "tasks_started_on",
     "tasks_waiting_for_a_worker",
+    "uncount_lost_worker",
     "unrunnable_since",
     "untested_versions",
     "user_arguments",

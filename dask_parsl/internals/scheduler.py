@@ -1,6 +1,7 @@
 """The scheduler's internals: erred tasks, lost workers, retries, unrunnable tasks."""
 from __future__ import annotations
 
+import heapq
 from typing import Any, Callable
 
 
@@ -28,7 +29,11 @@ def handle_task_erred(scheduler: Any, key: Any, stimulus_id: str, msg: dict) -> 
 
 def before_worker_removed(scheduler: Any, before: Callable[[str, bool], None]) -> None:
     """Call ``before(address, expected)`` before the scheduler removes a worker, while
-    its tasks are still assigned to it (``Scheduler.remove_worker``; tested on 2026.8.0)."""
+    its tasks are still assigned to it, whichever way it goes: its stream closed, its
+    nanny's ``unregister`` call, a missed heartbeat, a retirement (``Scheduler.remove_worker``,
+    which the ``unregister`` handler holds bound; tested on 2026.8.0). ``before`` runs
+    in the same step of the event loop as the removal: for the second of two calls
+    about one worker, the worker is gone already."""
     original = scheduler.remove_worker
 
     async def remove_worker(address: str, *args: Any, **kwargs: Any) -> Any:
@@ -36,6 +41,12 @@ def before_worker_removed(scheduler: Any, before: Callable[[str, bool], None]) -
         return await original(address, *args, **kwargs)
 
     scheduler.remove_worker = remove_worker
+    scheduler.handlers["unregister"] = remove_worker
+
+
+#: the topic of the event a nanny logs before it stops its worker for exceeding
+#: ``distributed.worker.memory.terminate`` (``NannyMemoryManager``; tested on 2026.8.0)
+MEMORY_KILL_TOPIC = "worker-restart-memory"
 
 
 def retry_erred_task(ts: Any, retry: bool) -> None:
@@ -45,10 +56,31 @@ def retry_erred_task(ts: Any, retry: bool) -> None:
 
 
 def retry_task_of_lost_worker(scheduler: Any, ts: Any, retry: bool) -> None:
-    """Make the scheduler reschedule (``retry``) or fail with ``KilledWorker`` a task whose
-    worker is being removed (``TaskState.suspicious``, which ``remove_worker`` increments
-    and compares with ``allowed_failures``; tested on distributed 2026.8.0)."""
-    ts.suspicious = -1 if retry else scheduler.allowed_failures
+    """Make the scheduler reschedule (``retry``) without counting the loss, or fail with
+    ``KilledWorker``, a task whose worker is being removed (``TaskState.suspicious``,
+    which ``remove_worker`` increments then compares with ``allowed_failures``; tested on
+    distributed 2026.8.0)."""
+    if retry:
+        ts.suspicious -= 1
+    else:
+        ts.suspicious = scheduler.allowed_failures
+
+
+def uncount_lost_worker(ts: Any) -> None:
+    """Take back one lost worker from the count after which the scheduler gives up on
+    ``ts`` (``TaskState.suspicious``; tested on distributed 2026.8.0)."""
+    ts.suspicious = max(0, ts.suspicious - 1)
+
+
+def tasks_started_on(ws: Any) -> set:
+    """The tasks that a worker being removed had most likely started: those its latest
+    heartbeat reported running, and its ``nthreads`` first in priority order, the order
+    it starts them in (the others assigned to it were waiting in its queue).
+    (``WorkerState.executing``/``long_running``/``processing``, ``TaskState.priority``;
+    tested on distributed 2026.8.0)"""
+    started = set(ws.executing) | set(ws.long_running)
+    started.update(heapq.nsmallest(ws.nthreads, ws.processing, key=lambda ts: ts.priority or ()))
+    return started
 
 
 def fail_task(scheduler: Any, ts: Any, error: BaseException) -> None:

@@ -6,15 +6,30 @@ from ..dataflow.errors import DataFlowException
 
 
 class WorkerLost(DataFlowException):
-    """The worker running a try of a task died; the try counts against the retry budget."""
+    """Workers died while running a task. ``losses`` lists ``(worker, job)`` for each
+    (``job``: the batch job id of the worker, or None); ``cause`` says why the last one
+    died, when the scheduler knows (its nanny stopped it at its memory limit)."""
 
-    def __init__(self, worker: str, key: str) -> None:
-        super().__init__(worker, key)
-        self.worker = worker
+    def __init__(self, key: str, losses: list, cause: str | None = None) -> None:
+        super().__init__(key, losses, cause)
         self.key = key
+        self.losses = [tuple(loss) for loss in losses]
+        self.cause = cause
+
+    @property
+    def workers(self) -> list[str]:
+        return [worker for worker, _ in self.losses]
 
     def __str__(self) -> str:
-        return f"worker {self.worker} died while running {self.key}"
+        where = ", ".join(worker if job is None else f"{worker} (job {job})" for worker, job in self.losses)
+        if self.cause:
+            return f"{self.key} was running on worker {where} when {self.cause}"
+        if len(self.losses) == 1:
+            return f"worker {where} died while running {self.key}"
+        return (f"{self.key} was running on each of {len(self.losses)} workers when they died: {where}. "
+                "Lost workers do not cost a try, but Dask stops rescheduling a task after "
+                "distributed.scheduler.allowed-failures of them: this task probably kills its "
+                "worker (memory, a crash in compiled code)")
 
 
 class ResourcesUnavailable(DataFlowException):

@@ -12,11 +12,12 @@ handlers are wrapped (``internals.before_task_erred``, ``before_worker_removed``
   ``retry_handler``, which needs the task's full record (its arguments never reach
   the scheduler), the report is held and the kernel asked; its answer re-queues or
   fails the task. The event loop never waits for a handler;
-* ``remove_worker`` (a worker died with tasks running): charge each running
-  app task, then steer the scheduler's ``suspicious`` count so the task is
-  rescheduled, or fails with ``KilledWorker`` once the budget is spent. A
-  worker that was closing (its ``--lifetime`` reached, its job cancelled)
-  costs nothing: its tasks simply run elsewhere.
+* ``remove_worker`` (a worker left, however the scheduler learned it): a try that
+  had started on it runs again elsewhere free of charge, and its kernel records it
+  as a lost try; Dask's own count of lost workers (``allowed-failures``) bounds a
+  task that keeps killing its workers. A worker its nanny stopped for memory
+  (``lost_workers``) costs the task running on it a try, as does every loss with
+  ``parsl.worker-loss: charge``. Tasks still queued on the worker cost nothing.
 
 It also fails app tasks that wait longer than ``unrunnable_timeout`` for
 resources that no connected worker offers: calls made while their cluster had
@@ -24,7 +25,8 @@ no worker (the kernel refuses the others at once, ``executors.resources``).
 
 Every charged try is sent to the kernel that owns the task (a message on its
 client's stream, ``scheduler.events``), which turns it into
-``fail_count``/``fail_cost``/``fail_history`` on the task record; kernels that
+``fail_count``/``fail_cost``/``fail_history`` on the task record, and every lost
+one, which goes to ``lost_tries``; kernels that
 ask also learn when and where each try ran. Each kernel's reports of its tasks
 by app and state are kept for the dashboard's Workflow page (``scheduler.board``),
 with how many of them run on a worker now, counted as transitions happen.
@@ -46,18 +48,22 @@ from tornado.ioloop import PeriodicCallback
 from ..apps.call import AppCall
 from ..dataflow.retries import charge_failed_try, new_try_record
 from ..internals import (
+    MEMORY_KILL_TOPIC,
     before_task_erred,
     before_worker_removed,
     fail_task,
     handle_task_erred,
     retry_erred_task,
     retry_task_of_lost_worker,
+    tasks_started_on,
     tasks_waiting_for_a_worker,
+    uncount_lost_worker,
     unrunnable_since,
 )
 from .board import PLUGIN_NAME, WorkflowBoard
 from .errors import JobSubmissionFailed, ResourcesUnavailable, WorkerLost
 from .events import EVENTS_OP, RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP, run_times
+from .lost_workers import LossLedger, job_of, memory_cause
 from .task_logs import is_app_task, quiet_app_tasks
 
 if TYPE_CHECKING:
@@ -84,7 +90,7 @@ class WorkflowPlugin(SchedulerPlugin):
         self.scheduler = scheduler
         self._unrunnable_check = PeriodicCallback(self._fail_unrunnable, 1000)
         self._unrunnable_check.start()
-        #: failed tries per app name, by outcome: "retried", "worker_lost", "failed"
+        #: failed tries per app name, by outcome: "retried", "worker_lost", "memory", "failed"
         self.counts: dict[str, Counter] = {}
         #: the workflows using this scheduler, for the dashboard's Workflow page
         self.board = WorkflowBoard()
@@ -93,6 +99,7 @@ class WorkflowPlugin(SchedulerPlugin):
         self._running_for: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         #: failed-try reports held until the task's kernel decides: key -> (stimulus_id, msg)
         self._held: dict[Any, tuple[str, dict]] = {}
+        self.losses = LossLedger()
         self._kernels: set[str] = set()  # clients of dask_parsl kernels
         self._subscribers: set[str] = set()  # those that also want run times
         before_task_erred(scheduler, self._task_erred)
@@ -142,7 +149,7 @@ class WorkflowPlugin(SchedulerPlugin):
         self._subscribers.discard(client)
         self.board.disconnected(client)
         for key in [key for key in self._held if not self._kernel_of(self.scheduler.tasks.get(key))]:
-            self._retry_decided(key, retry=False)  # no kernel left to ask
+            self._retry_decided(key, retry=False, run_id=self._held[key][1].get("run_id"))  # no kernel to ask
 
     def _workflow_status(self, client: str = "", run_id: str = "", apps: dict | None = None,
                          retried: dict | None = None, failures: list | None = None,
@@ -168,18 +175,22 @@ class WorkflowPlugin(SchedulerPlugin):
         retry_erred_task(ts, retry)
         return True
 
-    def _ask_kernel(self, ts: Any, kernel: str, stimulus_id: str, msg: dict) -> None:
-        """Hold the failed try of ``ts`` and send it to its kernel, whose retry_handler decides."""
+    def _ask_kernel(self, ts: Any, kernel: str, stimulus_id: str, msg: dict,
+                    lost: tuple | None = None) -> None:
+        """Hold the failed try of ``ts`` and send it to its kernel, whose retry_handler decides
+        (``lost``: the try ended with its worker, which the task was charged for)."""
         self._held[ts.key] = (stimulus_id, msg)
         try:
             exception = _exception_bytes(msg.get("exception"))
         except Exception:  # the kernel makes do with exception_text
             exception = None
-        event = {"kind": "decide", "key": ts.key, "run_id": ts.run_id, "exception": exception,
+        event = {"kind": "decide", "key": ts.key, "run_id": msg.get("run_id"), "exception": exception,
                  "error": str(msg.get("exception_text", ""))[:2000], "worker": msg.get("worker")}
         times = run_times(msg.get("startstops"))
         if times is not None:
             event["start"], event["stop"] = times
+        if lost is not None:
+            event["lost"] = {"worker": lost[0], "job": lost[1], "cause": None, "time": time.time()}
         self.scheduler.client_comms[kernel].send({"op": EVENTS_OP, "events": [event]})
 
     def _retry_decided(self, key: Any, retry: bool, run_id: int | None = None, exception: bytes | None = None,
@@ -189,7 +200,7 @@ class WorkflowPlugin(SchedulerPlugin):
         task was rescheduled meanwhile (its worker left), a "no" fails it where it is."""
         held = self._held.get(key)
         ts = self.scheduler.tasks.get(key)
-        if held is None or ts is None or (run_id is not None and held[1].get("run_id") != run_id):
+        if held is None or ts is None or held[1].get("run_id") != run_id:
             return
         del self._held[key]
         stimulus_id, msg = held
@@ -219,24 +230,66 @@ class WorkflowPlugin(SchedulerPlugin):
         return None
 
     def _worker_removed(self, address: str, expected: bool) -> None:
-        if expected or self.scheduler.status in _SHUTTING_DOWN:
+        if self.scheduler.status in _SHUTTING_DOWN:
             return
         ws = self.scheduler.workers.get(address)
-        if ws is None:
+        if ws is None:  # removed already (its stream closed, and then its nanny called)
             return
-        # a worker that was closing (its --lifetime reached, its job cancelled) did not crash
-        retiring = ws.status in (Status.closing, Status.closing_gracefully)
+        job = job_of(ws)
+        # a worker that was closing (its --lifetime reached, its job retired) did not crash
+        retiring = expected or ws.status in (Status.closing, Status.closing_gracefully)
+        memory = None if retiring else self.losses.cause_of_removal(address)
+        unexplained = []
+        started = tasks_started_on(ws)
         for ts in list(ws.processing):
             call = _app_call_of(ts)
             if call is None:
                 continue
-            # not the task's fault, or its failed try is with its kernel (whose "no" fails
-            # it later): run it elsewhere, free of charge
-            if retiring or ts.key in self._held:
+            if ts not in started:  # it was waiting in the worker's queue: not a try
                 retry_task_of_lost_worker(self.scheduler, ts, retry=True)
+            elif retiring or ts.key in self._held:  # (a held try is with its kernel, whose "no" fails it)
+                retry_task_of_lost_worker(self.scheduler, ts, retry=True)
+                self._report_loss(ts, address, job)
+            elif memory is not None or call.retry is not None and call.retry.charge_lost_workers:
+                self._charge_loss(ts, call, address, job, memory)
+            else:  # free; Dask counts it, and gives up after distributed.scheduler.allowed-failures
+                self._report_loss(ts, address, job)
+                unexplained.append(ts)
+        if unexplained:
+            self.losses.lost(address, job, unexplained)
+
+    def log_event(self, topic: str, msg: Any) -> None:
+        if topic != MEMORY_KILL_TOPIC or not isinstance(msg, dict):
+            return
+        address = msg.get("worker")
+        ws = self.scheduler.workers.get(address)
+        cause = memory_cause(msg, ws.memory_limit if ws is not None else None)
+        job, tasks = self.losses.memory_killed(address, cause)
+        for ts in tasks:  # removed before the nanny's word came: charge the tries now
+            call = _app_call_of(ts)
+            if call is None or ts.state not in _WAITING_OR_RUNNING:
                 continue
-            retry = self._charge(ts, call, WorkerLost(address, ts.key), "worker_lost", address)
-            retry_task_of_lost_worker(self.scheduler, ts, retry)
+            uncount_lost_worker(ts)
+            error = WorkerLost(ts.key, [(address, job)], cause)
+            if not self._charge(ts, call, error, "memory", address, lost=(address, job), afterwards=True):
+                fail_task(self.scheduler, ts, error)
+
+    def _report_loss(self, ts: Any, address: str, job: str | None) -> None:
+        """Tell the task's kernel that a try of ``ts`` ended with its worker, free of charge."""
+        self._send(ts, {"kind": "lost", "key": ts.key, "worker": address, "job": job, "time": time.time()},
+                   self._kernels)
+
+    def _charge_loss(self, ts: Any, call: AppCall, address: str, job: str | None, cause: str | None) -> None:
+        """Charge the loss of its worker to ``ts``, as a failed try with ``WorkerLost``."""
+        error = WorkerLost(ts.key, [(address, job)], cause)
+        kernel = self._kernel_of(ts) if call.retry is not None and call.retry.handler_on_client else None
+        if kernel is not None:  # rescheduled now; the kernel's retry_handler may fail it later
+            retry_task_of_lost_worker(self.scheduler, ts, retry=True)
+            msg = {"exception": pickle.dumps(error), "exception_text": str(error), "worker": address}
+            self._ask_kernel(ts, kernel, "", msg, lost=(address, job))
+            return
+        retry = self._charge(ts, call, error, "worker_lost", address, lost=(address, job))
+        retry_task_of_lost_worker(self.scheduler, ts, retry)
 
     def _fail_unrunnable(self) -> None:
         """Fail app tasks that have waited too long for resources no connected worker has
@@ -253,7 +306,11 @@ class WorkflowPlugin(SchedulerPlugin):
             fail_task(self.scheduler, ts, error)
 
     def _charge(self, ts: Any, call: AppCall, error: BaseException, reason: str, worker: str | None,
-                times: tuple[float, float] | None = None) -> bool:
+                times: tuple[float, float] | None = None, lost: tuple | None = None,
+                afterwards: bool = False) -> bool:
+        """Charge a failed try of ``ts`` and tell its kernel; whether to try again. ``lost``:
+        the try ended with its worker (and job); ``afterwards``: that loss was reported free
+        of charge already."""
         record = self._tries.get(ts)
         if record is None:
             record = self._tries[ts] = new_try_record(_task_id(ts.key), call.name)
@@ -264,6 +321,9 @@ class WorkflowPlugin(SchedulerPlugin):
                  "cost": record["fail_cost"] - cost_before, "worker": worker}
         if times is not None:
             event["start"], event["stop"] = times
+        if lost is not None:
+            event["lost"] = {"worker": lost[0], "job": lost[1], "cause": getattr(error, "cause", None),
+                             "afterwards": afterwards, "time": time.time()}
         self._send(ts, event, self._kernels)
         return retry
 
