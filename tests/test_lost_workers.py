@@ -2,6 +2,7 @@
 scheduler learns of the death; a task that kills its worker (memory, or every worker it
 touches) is charged; ``parsl.worker-loss: charge`` gives Parsl's accounting."""
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -94,9 +95,9 @@ def test_random_kills_of_worker_processes_leave_every_result_correct(run_dir):
     with parsl.load(Config(run_dir=run_dir)) as dfk:
         cluster = dfk.executors["dask"].cluster
         futures = [square(i, 0.05) for i in range(300)]
-        kills = 0
+        kills, pause = 0, random.Random(4)
         for _ in range(4):
-            time.sleep(0.8)
+            time.sleep(pause.uniform(0.5, 1.5))
             pids = [nanny.process.process.pid for nanny in cluster.workers.values()
                     if nanny.process is not None and nanny.process.process is not None]
             if pids:

@@ -117,6 +117,8 @@ class _ReportingAdaptive(Adaptive):
     # distributed's Adaptive submits in a loop callback that only logs a rejection,
     # so the tasks that wait for those workers would wait forever
     async def scale_up(self, n: int) -> None:
+        if self.cluster.status != Status.running:  # closing: a job submitted now would outlive it
+            return
         try:
             await submit_jobs(self.cluster, math.ceil(n / workers_per_job(self.cluster)))
         except Exception as error:

@@ -15,7 +15,7 @@ from ..errors import ConfigurationError, warn_ignored
 from ..internals import send_to_scheduler, start_dask_workers_without_main
 from ..memo.cached_call import MEMO_TOPIC
 from ..scheduler.events import RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP
-from ..scheduler.lost_workers import BatchJobOfWorker
+from ..scheduler.lost_workers import LossWitness
 from ..scheduler.plugin import WorkflowPlugin
 from ..scheduler.task_logs import WorkerTaskLogs
 from .base import Executor, TaskListener
@@ -23,6 +23,7 @@ from .batch import ClusterPlan, free_port, make_batch_cluster, start_jobs
 from .batching import GraphBatcher
 from .completions import CompletionListener
 from .job_renewal import renew_jobs_before_walltime
+from .lost_jobs import LostJobs, watch_for_lost_jobs
 from .provider_mapping import plan_cluster
 from .resources import options_for
 
@@ -93,6 +94,7 @@ class DaskExecutor(Executor):
         self._batcher: GraphBatcher | None = None
         self._plugin_registered = False
         self._resource_sampler: str | None = None  # the name of its worker plugin, once monitoring asks
+        self._lost_jobs: LostJobs | None = None  # replaces a batch cluster's jobs that end early
 
     # -- lifecycle -------------------------------------------------------
     def _make_cluster(self) -> Any:
@@ -146,6 +148,7 @@ class DaskExecutor(Executor):
             send_to_scheduler(self.client, {"op": SUBSCRIBE_OP})  # this client's tries come back
         if self._owns_cluster and self._plan is not None and self._plan.batch_system is not None:
             self._start_jobs(config)
+        self._lost_jobs = watch_for_lost_jobs(self.cluster)
         self._listener = CompletionListener(self.client, listener, topics=(MEMO_TOPIC,))
         self._batcher = GraphBatcher(
             self.client,
@@ -198,7 +201,7 @@ class DaskExecutor(Executor):
             self.client.register_plugin(WorkflowPlugin(unrunnable_timeout=timeout))
             logs = self._plan.log_directory if self._plan is not None else None
             self.client.register_plugin(WorkerTaskLogs(logs or os.path.join(self.run_dir, "worker_logs")))
-            self.client.register_plugin(BatchJobOfWorker())  # lost tries name their jobs
+            self.client.register_plugin(LossWitness())  # what a lost worker had started, and its job
             self._plugin_registered = True
         except Exception as error:
             address = self.client.scheduler.address
@@ -217,6 +220,8 @@ class DaskExecutor(Executor):
             except Exception:
                 logger.warning("Could not remove the resource sampler %s from the workers",
                                self._resource_sampler)
+        if self._lost_jobs is not None:
+            self._lost_jobs.stop()
         if self._batcher is not None:
             self._batcher.close()
         if self._listener is not None:

@@ -72,15 +72,14 @@ def uncount_lost_worker(ts: Any) -> None:
     ts.suspicious = max(0, ts.suspicious - 1)
 
 
-def tasks_started_on(ws: Any) -> set:
-    """The tasks that a worker being removed had most likely started: those its latest
-    heartbeat reported running, and its ``nthreads`` first in priority order, the order
-    it starts them in (the others assigned to it were waiting in its queue).
-    (``WorkerState.executing``/``long_running``/``processing``, ``TaskState.priority``;
-    tested on distributed 2026.8.0)"""
-    started = set(ws.executing) | set(ws.long_running)
-    started.update(heapq.nsmallest(ws.nthreads, ws.processing, key=lambda ts: ts.priority or ()))
-    return started
+def tasks_probably_running_on(ws: Any) -> set:
+    """The tasks that a worker being removed was most likely running, when none told of
+    its start: those its latest heartbeat reported, else its ``nthreads`` first in
+    priority order, the order it starts them in (a task that kills its worker at once
+    has no time to report). (``WorkerState.executing``/``long_running``/``processing``,
+    ``TaskState.priority``; tested on distributed 2026.8.0)"""
+    started = (set(ws.executing) | set(ws.long_running)) & ws.processing
+    return started or set(heapq.nsmallest(ws.nthreads, ws.processing, key=lambda ts: ts.priority or ()))
 
 
 def fail_task(scheduler: Any, ts: Any, error: BaseException) -> None:

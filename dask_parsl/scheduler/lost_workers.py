@@ -17,8 +17,12 @@ import dask.config
 from dask.utils import format_bytes
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from .task_logs import is_app_task
+
 #: the worker metric (sent with each heartbeat) that holds the worker's batch job id
 JOB_METRIC = "dask-parsl-batch-job"
+#: a worker's message that it started an app task
+TASK_STARTED_OP = "dask-parsl-task-started"
 #: environment variables holding the job id, by batch system
 _JOB_ID_VARIABLES = ("SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", "OAR_JOB_ID", "JOB_ID")
 #: how long a memory report and a removal wait for each other
@@ -33,16 +37,24 @@ def batch_job_id(environ: Mapping[str, str] = os.environ) -> str | None:
     return None
 
 
-class BatchJobOfWorker(WorkerPlugin):
-    """Makes each worker report its batch job id to the scheduler with its heartbeats."""
+class LossWitness(WorkerPlugin):
+    """Tells the scheduler what it needs to know about a worker that may die: its batch
+    job id (a metric sent with each heartbeat) and each app task it starts (a message
+    on its stream, op ``TASK_STARTED_OP``): a task merely queued on a dead worker did
+    not lose a try, and the scheduler's own view of what runs (heartbeats) lags."""
 
     name = JOB_METRIC
     idempotent = True
 
     def setup(self, worker: Any) -> None:
+        self.worker = worker
         job = batch_job_id()
         if job is not None:
             worker.metrics[JOB_METRIC] = lambda _worker: job
+
+    def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
+        if finish == "executing" and is_app_task(self.worker.state.tasks.get(key)):
+            self.worker.batched_send({"op": TASK_STARTED_OP, "key": key})
 
 
 def job_of(ws: Any) -> str | None:

@@ -55,7 +55,7 @@ from ..internals import (
     handle_task_erred,
     retry_erred_task,
     retry_task_of_lost_worker,
-    tasks_started_on,
+    tasks_probably_running_on,
     tasks_waiting_for_a_worker,
     uncount_lost_worker,
     unrunnable_since,
@@ -63,7 +63,7 @@ from ..internals import (
 from .board import PLUGIN_NAME, WorkflowBoard
 from .errors import JobSubmissionFailed, ResourcesUnavailable, WorkerLost
 from .events import EVENTS_OP, RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP, run_times
-from .lost_workers import LossLedger, job_of, memory_cause
+from .lost_workers import TASK_STARTED_OP, LossLedger, job_of, memory_cause
 from .task_logs import is_app_task, quiet_app_tasks
 
 if TYPE_CHECKING:
@@ -95,6 +95,8 @@ class WorkflowPlugin(SchedulerPlugin):
         #: the workflows using this scheduler, for the dashboard's Workflow page
         self.board = WorkflowBoard()
         self._tries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        #: app task -> the worker that last reported starting it
+        self._started_on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         # the clients of each app task on a worker (its who_wants may be gone when it leaves)
         self._running_for: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         #: failed-try reports held until the task's kernel decides: key -> (stimulus_id, msg)
@@ -107,6 +109,7 @@ class WorkflowPlugin(SchedulerPlugin):
         scheduler.stream_handlers[SUBSCRIBE_OP] = self._subscribe
         scheduler.stream_handlers[WORKFLOW_STATUS_OP] = self._workflow_status
         scheduler.stream_handlers[RETRY_DECIDED_OP] = self._retry_decided
+        scheduler.stream_handlers[TASK_STARTED_OP] = self._task_started
         self._stop_quieting = quiet_app_tasks("distributed.scheduler", scheduler.tasks.get)
         try:  # the dashboard gets the Workflow page (if no preload gave it already)
             from ..dashboard import add_workflow_pages_to
@@ -240,7 +243,9 @@ class WorkflowPlugin(SchedulerPlugin):
         retiring = expected or ws.status in (Status.closing, Status.closing_gracefully)
         memory = None if retiring else self.losses.cause_of_removal(address)
         unexplained = []
-        started = tasks_started_on(ws)
+        # what it had started, as its worker told (a task merely queued there lost nothing)
+        started = {ts for ts in ws.processing if self._started_on.get(ts) == address}
+        started = started or tasks_probably_running_on(ws)
         for ts in list(ws.processing):
             call = _app_call_of(ts)
             if call is None:
@@ -257,6 +262,11 @@ class WorkflowPlugin(SchedulerPlugin):
                 unexplained.append(ts)
         if unexplained:
             self.losses.lost(address, job, unexplained)
+
+    def _task_started(self, key: Any = None, worker: str = "", **_: Any) -> None:
+        ts = self.scheduler.tasks.get(key)
+        if ts is not None:
+            self._started_on[ts] = worker
 
     def log_event(self, topic: str, msg: Any) -> None:
         if topic != MEMORY_KILL_TOPIC or not isinstance(msg, dict):

@@ -59,7 +59,7 @@ def test_adaptive_scaling_from_zero_and_back(run_dir):
 
 def test_a_cancelled_job_does_not_stop_the_workflow(run_dir):
     executor = HighThroughputExecutor(label="slurm", provider=two_single_core_jobs())
-    with parsl.load(Config(executors=[executor], run_dir=run_dir, retries=2)):
+    with parsl.load(Config(executors=[executor], run_dir=run_dir)):  # retries=0
         job_of_this_worker().result(timeout=120)
         futures = [add(i, 1000, 0.25) for i in range(40)]
         time.sleep(2)
@@ -68,8 +68,54 @@ def test_a_cancelled_job_does_not_stop_the_workflow(run_dir):
         subprocess.run(["scancel", victim], check=True)
         assert [f.result(timeout=300) for f in futures] == [i + 1000 for i in range(40)]
         print(f"scancel to the workflow finishing: {time.monotonic() - cancelled:.1f} s")
+        assert_lost_in_job(futures, victim)
         wait_until(lambda: victim not in squeue_jobs(), 60, "the cancelled job to leave")
         assert job_of_this_worker().result(timeout=120) != victim
+
+
+def assert_lost_in_job(futures, job):
+    """Some try ended with ``job``, free of charge; no task was charged for it."""
+    lost = [entry for f in futures for entry in f.task_record.get("lost_tries", [])]
+    assert lost and {entry["job"] for entry in lost} == {job}
+    assert not any(entry["charged"] for entry in lost)
+    assert all(f.task_record["fail_count"] == 0 for f in futures)
+
+
+def test_a_users_adaptive_cluster_replaces_a_cancelled_job_at_once(run_dir):
+    # the issue's scenario: the user's own cluster object, the default retries=0
+    cluster = SLURMCluster(cores=1, memory="1GB", processes=1, queue="debug", walltime="00:10:00",
+                           scheduler_options={"dashboard_address": ":0"})
+    cluster.adapt(minimum_jobs=2, maximum_jobs=2)
+    with cluster:
+        with parsl.load(Config(executors=[DaskExecutor(cluster=cluster)], run_dir=run_dir)):
+            cluster.wait_for_workers(2, timeout=120)
+            futures = [add(i, 1000, 0.3) for i in range(40)]
+            time.sleep(2)
+            before = squeue_jobs()
+            victim = before[0]
+            cancelled = time.monotonic()
+            subprocess.run(["scancel", victim], check=True)
+            wait_until(lambda: set(squeue_jobs()) - set(before), 10, "a replacement job (Dask waits 15 s)")
+            print(f"scancel to the replacement's submission: {time.monotonic() - cancelled:.1f} s")
+            assert [f.result(timeout=300) for f in futures] == [i + 1000 for i in range(40)]
+            assert_lost_in_job(futures, victim)
+            wait_until(lambda: len(squeue_jobs()) == 2 and victim not in squeue_jobs(), 60,
+                       "two jobs again")
+    wait_until(lambda: not squeue_jobs(), 30, "the cluster's jobs to end with it")
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.5, 1.0, 1.5])
+def test_no_job_outlives_cleanup_even_one_submitted_during_it(run_dir, delay):
+    executor = DaskExecutor(label="adaptive", provider="slurm", cores=1, processes=1, memory="1GB",
+                            queue="debug", walltime="00:10:00", jobs=0, minimum_jobs=0, maximum_jobs=2)
+    dfk = parsl.load(Config(executors=[executor], run_dir=run_dir, strategy_period=0.5))
+    try:
+        futures = [add(i, 1, 0.5) for i in range(8)]  # adaptive scaling submits jobs for these
+        time.sleep(delay)
+    finally:
+        dfk.cleanup()
+    assert all(f.done() for f in futures)
+    wait_until(lambda: not squeue_jobs(), 30, "no job left after cleanup")
 
 
 def test_job_scripts_carry_the_options_given(tmp_path):
