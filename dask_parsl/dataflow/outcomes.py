@@ -177,7 +177,7 @@ def _remote_error(future: AppFuture) -> BaseException:
 
 def _workers_lost(future: AppFuture, lost: list, killed: KilledWorker) -> WorkerLost:
     last = lost[-1]
-    if last["charged"] and last["cause"]:  # it killed its worker (memory), and that cost its last try
+    if last["charged"]:  # its last try was charged for its worker (memory, or parsl.worker-loss: charge)
         error = WorkerLost(future._remote.key, [(last["worker"], last["job"])], last["cause"])
     else:
         error = WorkerLost(future._remote.key, [(entry["worker"], entry["job"]) for entry in lost])

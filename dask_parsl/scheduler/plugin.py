@@ -243,18 +243,20 @@ class WorkflowPlugin(SchedulerPlugin):
         retiring = expected or ws.status in (Status.closing, Status.closing_gracefully)
         memory = None if retiring else self.losses.cause_of_removal(address)
         unexplained = []
-        # what it had started, as its worker told (a task merely queued there lost nothing)
+        # what it had started, as its worker told
         started = {ts for ts in ws.processing if self._started_on.get(ts) == address}
         started = started or tasks_probably_running_on(ws)
         for ts in list(ws.processing):
             call = _app_call_of(ts)
             if call is None:
                 continue
-            if ts not in started:  # it was waiting in the worker's queue: not a try
-                retry_task_of_lost_worker(self.scheduler, ts, retry=True)
-            elif retiring or ts.key in self._held:  # (a held try is with its kernel, whose "no" fails it)
-                retry_task_of_lost_worker(self.scheduler, ts, retry=True)
-                self._report_loss(ts, address, job)
+            # free of charge and not counted by Dask: a task only queued there, a worker that
+            # was leaving anyway, a held try (with its kernel, whose "no" fails the task)
+            if ts not in started or retiring or ts.key in self._held:
+                if not expected:  # (Dask counts only the unexpected)
+                    retry_task_of_lost_worker(self.scheduler, ts, retry=True)
+                if ts in started:
+                    self._report_loss(ts, address, job)
             elif memory is not None or call.retry is not None and call.retry.charge_lost_workers:
                 self._charge_loss(ts, call, address, job, memory)
             else:  # free; Dask counts it, and gives up after distributed.scheduler.allowed-failures
