@@ -41,15 +41,20 @@ def test_a_workflow_runs_across_two_jobs(run_dir, tmp_path):
     wait_until(lambda: not queued_jobs(), 60, "cleanup to delete the jobs")
 
 
-def test_a_deleted_job_does_not_stop_the_workflow(run_dir):
+def test_a_deleted_job_costs_no_try_and_is_replaced_at_once(run_dir):
     executor = HighThroughputExecutor(label="sge", provider=two_jobs(), max_workers_per_node=1)
-    with parsl.load(Config(executors=[executor], run_dir=run_dir, retries=2)):
+    with parsl.load(Config(executors=[executor], run_dir=run_dir)):  # retries=0
         job_of_this_worker().result(timeout=120)
         futures = [add(i, 1000, 0.25) for i in range(40)]
         time.sleep(2)
-        victim = queued_jobs()[0]
+        before = queued_jobs()
+        victim = before[0]
         subprocess.run(["qdel", victim], check=True, capture_output=True)
+        wait_until(lambda: set(queued_jobs()) - set(before), 10, "a replacement job (Dask waits 15 s)")
         assert [f.result(timeout=300) for f in futures] == [i + 1000 for i in range(40)]
+        lost = [entry for f in futures for entry in f.task_record.get("lost_tries", [])]
+        assert lost and {entry["job"] for entry in lost} == {victim}
+        assert all(f.task_record["fail_count"] == 0 for f in futures)
         wait_until(lambda: victim not in queued_jobs(), 60, "the deleted job to leave")
         assert job_of_this_worker().result(timeout=120) != victim
 
