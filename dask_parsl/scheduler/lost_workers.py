@@ -1,5 +1,6 @@
-"""What the scheduler knows about a worker that died: its batch job, and whether its
-nanny stopped it for using too much memory.
+"""What the scheduler knows about a worker that died: which app tasks it had started
+(``LossWitness``, on each worker), its batch job, and whether its nanny stopped it
+for using too much memory.
 
 A lost worker is not its task's failure (``WorkflowPlugin`` reschedules the task
 free of charge), unless the task itself killed it: a nanny that stops its worker
@@ -43,7 +44,7 @@ class LossWitness(WorkerPlugin):
     on its stream, op ``TASK_STARTED_OP``): a task merely queued on a dead worker did
     not lose a try, and the scheduler's own view of what runs (heartbeats) lags."""
 
-    name = JOB_METRIC
+    name = "dask-parsl-loss-witness"
     idempotent = True
 
     def setup(self, worker: Any) -> None:
