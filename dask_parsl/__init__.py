@@ -9,6 +9,7 @@ from .apps.errors import (
     AppBadFormatting,
     AppException,
     AppTimeout,
+    BadAppArgument,
     BadStdStreamFile,
     BashAppNoReturn,
     BashExitFailure,
@@ -84,7 +85,7 @@ __all__ = [
     "DEFAULT_STAGING", "DataManager", "FTPSeparateTaskStaging", "File", "HTTPSeparateTaskStaging",
     "NoOpFileStaging", "Staging", "ZipFileStaging",
     # errors
-    "AppBadFormatting", "AppException", "AppTimeout", "BadCheckpoint", "BadStdStreamFile",
+    "AppBadFormatting", "AppException", "AppTimeout", "BadAppArgument", "BadCheckpoint", "BadStdStreamFile",
     "BashAppNoReturn", "BashExitFailure", "ConfigurationError", "DataFlowException", "DependencyError",
     "ExecutorError", "ExecutorLost", "InvalidResourceSpecification", "JobSubmissionFailed", "JoinError",
     "MissingOutputs", "NoDataFlowKernelError", "ParslError", "ParslNameNotProvided", "ParslOptionIgnored",

@@ -57,7 +57,7 @@ class Config:
         checkpoint_mode: str | None = None,
         checkpoint_period: str | None = None,
     ) -> None:
-        self.executors: tuple = tuple(executors or ()) or (DaskExecutor(),)
+        self.executors: tuple = _executors_from(executors)
         for executor in self.executors:
             if not isinstance(executor, Executor) and getattr(executor, "provider", None) is not None:
                 raise ConfigurationError(
@@ -118,3 +118,17 @@ class Config:
         from .reprs import config_html
 
         return config_html(self)
+
+
+def _executors_from(executors: Any) -> tuple:
+    """The executors given, or the embedded LocalCluster's when none is."""
+    if executors is None:
+        return (DaskExecutor(),)
+    if isinstance(executors, (str, bytes)) or not isinstance(executors, Iterable):
+        raise ConfigurationError(f"executors must be a list of executors, not {executors!r}: "
+                                 "e.g. executors=[DaskExecutor(), ThreadPoolExecutor(label='threads')]")
+    executors = tuple(executors)
+    if not executors:
+        raise ConfigurationError("executors=[] leaves apps nothing to run on: give at least one "
+                                 "executor, or leave executors out for the embedded LocalCluster")
+    return executors

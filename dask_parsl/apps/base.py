@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..dataflow.current import loaded_kernel
 from ..dataflow.retries import check_retries
+from ..errors import ConfigurationError
 from .call import without_future_defaults
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class App:
         self.data_flow_kernel = data_flow_kernel
         self.executors = executors
         self.cache = cache
-        self.ignore_for_cache = list(ignore_for_cache or ())
+        self.ignore_for_cache = _checked_ignore_for_cache(func, ignore_for_cache)
         if retries is not None:
             check_retries(retries)
         self.retries = retries
@@ -67,6 +68,25 @@ class App:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.__name__}>"
+
+
+def _checked_ignore_for_cache(func: Callable, names: Sequence[str] | None) -> list[str]:
+    """``names``, if each is a parameter of ``func`` (or a keyword every app takes)."""
+    if isinstance(names, str) or not isinstance(names, (list, tuple, set, frozenset, type(None))):
+        raise ConfigurationError(f"ignore_for_cache must be a list of parameter names, not {names!r}")
+    names = list(names or ())
+    try:
+        parameters = inspect.signature(func).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        return names
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return names
+    unknown = [name for name in names if name not in parameters and name not in App.captured_defaults]
+    if unknown:
+        raise ConfigurationError(
+            f"ignore_for_cache names {', '.join(map(repr, unknown))}, which {func.__name__}() does not "
+            f"take; its parameters are: {', '.join(parameters) or 'none'}")
+    return names
 
 
 def make_decorator(app_class: type, function: Callable | None, **options: Any) -> Any:

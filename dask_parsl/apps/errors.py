@@ -69,3 +69,8 @@ class BadStdStreamFile(AppException):
 
     def __str__(self) -> str:
         return f"Bad Stream File: {self.reason}"
+
+
+class BadAppArgument(AppException, TypeError):
+    """A keyword every app reads (``inputs``, ``outputs``, ``walltime``) was given a value it
+    cannot use. Also a ``TypeError``: the call was made with the wrong kind of value."""

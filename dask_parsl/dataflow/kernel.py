@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import settings
 from ..apps.autolog import default_std_autopath, name_auto_logs
+from ..apps.keywords import check_app_keywords
 from ..apps.lifted import LiftedCalls
 from ..config import Config
 from ..errors import NoDataFlowKernelError
@@ -153,6 +154,7 @@ class DataFlowKernel:
         if self.events.subscribers:
             self.events.state_changed(record)
         try:
+            check_app_keywords(app.__name__, kwargs)
             outputs = kwargs.get("outputs")
             if outputs:
                 future._outputs = [DataFuture(future, f, record.id)

@@ -87,12 +87,21 @@ def charge_failed_try(policy: RetryPolicy | None, record: dict, error: BaseExcep
     record["fail_history"] = [*record["fail_history"], repr(error)]
     if policy is None or isinstance(error, PropagatedException):
         return False
-    cost = 1.0 if policy.handler is None else float(policy.handler(error, record))
+    cost = 1.0 if policy.handler is None else _checked_cost(policy.handler(error, record), record)
     record["fail_cost"] += cost
     retry = record["fail_cost"] <= policy.retries
     if retry:
         record["try_id"] += 1
     return retry
+
+
+def _checked_cost(cost: Any, record: dict) -> float:
+    """A retry_handler's answer, if it is a cost: a number >= 0."""
+    if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not cost >= 0:
+        raise ConfigurationError(
+            f"retry_handler returned {cost!r} for task {record['id']} ({record['func_name']}): it must "
+            "return the failed try's cost, a number >= 0 (1 for an ordinary try, 0 for a free one)")
+    return float(cost)
 
 
 def charge_try_here(policy: RetryPolicy | None, record: dict, error: BaseException) -> BaseException | None:

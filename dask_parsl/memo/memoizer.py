@@ -20,6 +20,7 @@ from dask.utils import parse_bytes
 
 from .. import settings
 from ..dataflow.dependencies import swap_dependencies
+from ..dataflow.errors import BadCheckpoint
 from ..dataflow.futures import AppFuture, DataFuture
 from ..durations import clock_seconds
 from ..errors import ConfigurationError
@@ -110,6 +111,11 @@ class BasicMemoizer:
         self.pin_limit = parse_bytes(settings.get("memo.pin-limit"))
         if self.checkpoint_files is not None:
             read_dirs = [os.path.abspath(path) for path in self.checkpoint_files]
+            missing = [path for path in read_dirs if not os.path.isdir(path)]
+            if missing:
+                raise BadCheckpoint(f"checkpoint_files names {', '.join(missing)}, which "
+                                    f"{'is' if len(missing) == 1 else 'are'} not a checkpoint directory; "
+                                    "get_all_checkpoints(run_dir) lists those of earlier runs")
         elif self.checkpoint_mode is not None:
             read_dirs = get_all_checkpoints(config_run_dir)
         else:

@@ -1,8 +1,8 @@
 """The chaos suite's workflow, and the monkey that kills worker processes while it runs.
 
 Half the calls are cached (checkpointed as each finishes), half are not and depend
-on them. Each cached call notes in ``log_dir`` when its body starts and ends, so a
-test can tell whether a call whose checkpoint was written ever ran again.
+on them. Each cached call notes in ``log_dir`` when its body starts, so a test can
+tell whether a call ran again after its checkpoint entry was written.
 """
 import os
 import random
@@ -17,16 +17,15 @@ from dask_parsl import python_app
 CALLS = 1000  # cached calls; as many uncached ones depend on them
 
 
-def note(log_dir, x, what):
+def note_start(log_dir, x):
     with open(os.path.join(log_dir, f"cached-{x}"), "a") as log:
-        log.write(f"{what}\n")
+        log.write(f"{time.time()}\n")
 
 
 @python_app(cache=True)
 def cached_step(x, log_dir):
-    note(log_dir, x, "start")
+    note_start(log_dir, x)
     time.sleep(0.01)
-    note(log_dir, x, "end")
     return 3 * x
 
 
@@ -42,25 +41,25 @@ def run_workflow(log_dir):
     return cached, [uncached_step(c) for c in cached]
 
 
-def bodies_run_after_finishing(log_dir):
-    """How many cached calls ran their body again after a run of it had finished (and
-    so written its checkpoint)."""
-    again = 0
-    for name in os.listdir(log_dir):
-        with open(os.path.join(log_dir, name)) as log:
-            lines = log.read().split()
-        finished = lines.index("end") if "end" in lines else len(lines)
-        again += "start" in lines[finished + 1:]
-    return again
+def starts(log_dir, x):
+    """When the body of cached call ``x`` started, each time."""
+    with open(os.path.join(log_dir, f"cached-{x}")) as log:
+        return [float(line) for line in log.read().split()]
 
 
 def bodies_run(log_dir):
     """How many times cached calls started their body."""
-    total = 0
-    for name in os.listdir(log_dir):
-        with open(os.path.join(log_dir, name)) as log:
-            total += log.read().split().count("start")
-    return total
+    return sum(len(starts(log_dir, x)) for x in range(CALLS))
+
+
+def bodies_run_after_their_checkpoint(log_dir, cached, checkpoint_dir):
+    """How many cached calls started their body again once their checkpoint entry existed."""
+    again = 0
+    for x, future in enumerate(cached):
+        entry = os.path.join(checkpoint_dir, "entries", future.task_record["hashsum"])
+        written = os.stat(entry).st_mtime
+        again += any(started > written for started in starts(log_dir, x))
+    return again
 
 
 def worker_processes():

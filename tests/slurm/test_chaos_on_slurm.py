@@ -18,7 +18,13 @@ pytestmark = pytest.mark.slurm
 
 CHAOS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "chaos")
 sys.path.insert(0, CHAOS)
-from workflow import CALLS, ChaosMonkey, bodies_run, bodies_run_after_finishing, run_workflow  # noqa: E402
+from workflow import (  # noqa: E402
+    CALLS,
+    ChaosMonkey,
+    bodies_run,
+    bodies_run_after_their_checkpoint,
+    run_workflow,
+)
 
 
 def test_random_worker_kills_and_a_cancelled_job(tmp_path, run_dir, monkeypatch):
@@ -29,7 +35,8 @@ def test_random_worker_kills_and_a_cancelled_job(tmp_path, run_dir, monkeypatch)
                              walltime="00:10:00", exclusive=False)
     started = time.monotonic()
     with parsl.load(Config(executors=[HighThroughputExecutor(label="slurm", provider=provider)],
-                           run_dir=run_dir, checkpoint_mode="task_exit")):
+                           run_dir=run_dir, checkpoint_mode="task_exit")) as dfk:
+        checkpoint_dir = os.path.join(dfk.run_dir, "checkpoint")
         wait_until(lambda: len(squeue_jobs()) == 2, 60, "two jobs")
         cancel = threading.Timer(4.0, lambda: subprocess.run(["scancel", squeue_jobs()[0]], check=True))
         with ChaosMonkey(low=4.0, high=8.0) as monkey:  # a worker restarts in its job in ~2 s
@@ -43,7 +50,8 @@ def test_random_worker_kills_and_a_cancelled_job(tmp_path, run_dir, monkeypatch)
     lost = [entry for f in futures for entry in f.task_record.get("lost_tries", ())]
     print(f"\nchaos on Slurm: {monkey.kills} worker processes killed and one job cancelled, "
           f"{len(lost)} tries lost and run again (jobs {sorted({e['job'] for e in lost})}), "
-          f"{bodies_run(str(log_dir)) - CALLS} cached bodies run twice, {seconds:.1f} s")
+          f"{bodies_run(str(log_dir)) - CALLS}"
+          f" cached bodies rerun (killed before their checkpoint), {seconds:.1f} s")
     assert all(f.task_record["fail_count"] == 0 for f in futures)
-    assert bodies_run_after_finishing(str(log_dir)) == 0
+    assert bodies_run_after_their_checkpoint(str(log_dir), cached, checkpoint_dir) == 0
     assert all(entry["job"] for entry in lost)  # every batch worker reports its job

@@ -1,0 +1,91 @@
+"""Bad input gets a clear error, at load or at the call, naming what was wrong and what to
+do; the rest of the workflow goes on."""
+import pytest
+
+import dask_parsl as parsl
+from dask_parsl import (
+    BadAppArgument,
+    BadCheckpoint,
+    Config,
+    ConfigurationError,
+    DaskExecutor,
+    File,
+    ThreadPoolExecutor,
+    python_app,
+)
+
+
+@python_app
+def echo(x, inputs=(), outputs=(), walltime=None):
+    return x
+
+
+@python_app
+def raises():
+    raise ValueError("the app's own failure")
+
+
+@pytest.mark.parametrize("executors, said", [
+    ([], r"executors=\[\] leaves apps nothing to run on"),
+    ("threads", "executors must be a list of executors, not 'threads'"),
+])
+def test_executors_that_are_not_a_list_of_executors(run_dir, executors, said):
+    with pytest.raises(ConfigurationError, match=said):
+        Config(executors=executors, run_dir=run_dir)
+
+
+def test_checkpoint_files_naming_a_missing_directory(run_dir, tmp_path):
+    missing = str(tmp_path / "no-such-run" / "checkpoint")
+    config = Config(executors=[ThreadPoolExecutor()], run_dir=run_dir, checkpoint_files=[missing])
+    with pytest.raises(BadCheckpoint, match=f"{missing}, which is not a checkpoint directory"):
+        parsl.load(config)
+
+
+def test_ignore_for_cache_naming_a_parameter_the_app_lacks():
+    with pytest.raises(ConfigurationError, match=r"'verbos', which regrid\(\) does not take; its "
+                                                  "parameters are: data, resolution, verbose"):
+        @python_app(cache=True, ignore_for_cache=["verbos"])
+        def regrid(data, resolution, verbose=False):
+            return data
+
+
+def test_ignore_for_cache_given_as_a_string():
+    with pytest.raises(ConfigurationError, match="must be a list of parameter names, not 'verbose'"):
+        @python_app(cache=True, ignore_for_cache="verbose")
+        def regrid(data, verbose=False):
+            return data
+
+
+@pytest.mark.parametrize("keywords, said", [
+    ({"inputs": "a.csv"}, r"echo\(inputs=...\) must be a list .* not 'a.csv' \(str\)"),
+    ({"outputs": ["out.txt"]}, r"'out.txt' \(str\) is not one: write File\('out.txt'\)"),
+    ({"outputs": File("out.txt")}, r"echo\(outputs=...\) must be a list of File objects"),
+    ({"walltime": "10 minutes"}, r"walltime=...\) must be a number of seconds > 0, not '10 minutes'"),
+    ({"walltime": -1}, r"walltime=...\) must be a number of seconds > 0, not -1"),
+])
+def test_app_keywords_the_app_cannot_use(dfk, keywords, said):
+    future = echo(1, **keywords)
+    with pytest.raises(BadAppArgument, match=said):
+        future.result(timeout=60)
+    assert echo(2).result(timeout=60) == 2  # the workflow goes on
+
+
+@pytest.mark.parametrize("executor", ["dask", "threads"])
+@pytest.mark.parametrize("cost", [None, -1, "two", float("nan"), True])
+def test_a_retry_handler_answer_that_is_not_a_cost(cluster, run_dir, executor, cost):
+    asked = []
+
+    def handler(error, task_record):
+        asked.append(task_record["id"])
+        return cost
+
+    executors = [DaskExecutor(cluster=cluster)] if executor == "dask" else [ThreadPoolExecutor()]
+    with parsl.load(Config(executors=executors, run_dir=run_dir, retries=3, retry_handler=handler)):
+        future = raises()
+        error = future.exception(timeout=60)
+        assert echo(3).result(timeout=60) == 3
+    assert isinstance(error, ConfigurationError)
+    assert f"retry_handler returned {cost!r} for task {future.tid} (raises)" in str(error)
+    assert "a number >= 0" in str(error)
+    assert len(asked) == 1  # not retried, and never retried forever
+    assert "the app's own failure" in future.task_record["fail_history"][0]
