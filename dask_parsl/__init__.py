@@ -30,6 +30,7 @@ from .dataflow.errors import (
     DependencyError,
     ExecutorLost,
     JoinError,
+    RemoteExceptionNotLoadable,
     SerializationError,
     TaskCancelled,
     TaskCancelledAtCleanup,
@@ -89,6 +90,6 @@ __all__ = [
     "BashAppNoReturn", "BashExitFailure", "ConfigurationError", "DataFlowException", "DependencyError",
     "ExecutorError", "ExecutorLost", "InvalidResourceSpecification", "JobSubmissionFailed", "JoinError",
     "MissingOutputs", "NoDataFlowKernelError", "ParslError", "ParslNameNotProvided", "ParslOptionIgnored",
-    "ResourcesUnavailable", "SerializationError", "TaskCancelled",
+    "RemoteExceptionNotLoadable", "ResourcesUnavailable", "SerializationError", "TaskCancelled",
     "TaskCancelledAtCleanup", "WalltimeReached", "WorkerLost",
 ]

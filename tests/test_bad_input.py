@@ -10,6 +10,7 @@ from dask_parsl import (
     ConfigurationError,
     DaskExecutor,
     File,
+    RemoteExceptionNotLoadable,
     ThreadPoolExecutor,
     python_app,
 )
@@ -89,3 +90,26 @@ def test_a_retry_handler_answer_that_is_not_a_cost(cluster, run_dir, executor, c
     assert "a number >= 0" in str(error)
     assert len(asked) == 1  # not retried, and never retried forever
     assert "the app's own failure" in future.task_record["fail_history"][0]
+
+
+@python_app
+def raises_a_class_only_workers_have(directory):
+    import sys
+
+    sys.path.insert(0, directory)
+    import only_on_workers
+
+    raise only_on_workers.OnlyOnWorkers("made on the worker")
+
+
+def test_an_exception_class_this_process_cannot_load(dfk, tmp_path):
+    (tmp_path / "only_on_workers.py").write_text("class OnlyOnWorkers(Exception):\n    pass\n")
+    future = raises_a_class_only_workers_have(str(tmp_path))
+    with pytest.raises(RemoteExceptionNotLoadable) as raised:
+        future.result(timeout=60)
+    said = str(raised.value)
+    assert f"task {future.tid} (raises_a_class_only_workers_have)" in said
+    assert "No module named 'only_on_workers'" in said
+    assert "OnlyOnWorkers('made on the worker')" in said
+    assert "in raises_a_class_only_workers_have" in raised.value.traceback_text
+    assert "OnlyOnWorkers('made on the worker')" in future.task_record["fail_history"][0]

@@ -122,3 +122,21 @@ class SerializationError(DataFlowException):
 
     def __reduce__(self):
         return type(self), (self.app_name, self.what, self.reason)
+
+
+class RemoteExceptionNotLoadable(DataFlowException):
+    """A task failed with an exception this process cannot unpickle (its class lives in a
+    module the workers have and this process has not). It carries what the worker said:
+    ``exception_text`` and ``traceback_text``."""
+
+    def __init__(self, task_id: int, app: str, reason: str, exception_text: str | None = None,
+                 traceback_text: str | None = None) -> None:
+        super().__init__(task_id, app, reason, exception_text, traceback_text)
+        self.task_id, self.app, self.reason = task_id, app, reason
+        self.exception_text, self.traceback_text = exception_text, traceback_text
+
+    def __str__(self) -> str:
+        said = f": {self.exception_text}" if self.exception_text else ""
+        where = f"\nThe worker's traceback:\n{self.traceback_text}" if self.traceback_text else ""
+        return (f"task {self.task_id} ({self.app}) failed with an exception this process cannot load "
+                f"({self.reason}); make its module importable here to get the exception itself{said}{where}")

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import distributed
 from distributed import KilledWorker
+from distributed.protocol import pickle
 
 from ..scheduler.errors import WorkerLost
-from .errors import DependencyError, ExecutorLost
+from .errors import DependencyError, ExecutorLost, RemoteExceptionNotLoadable
 from .events import EventStream
 from .futures import ON_WORKER, AppFuture, DataFuture
 from .records import TaskRecord, TaskTable
@@ -143,6 +144,8 @@ class Outcomes:
             if lost is not None:
                 note_lost_try(record, lost, charged=True)
             note_retried_try(record, event["error"], event["cost"], event["retry"])
+            if "texts" in event:  # what the worker said of an exception this process cannot load
+                record["remote_error_texts"] = event["texts"]
             if event["retry"]:  # the scheduler runs it again at once: the states Parsl goes through
                 record.begin_next_try()
             self.events.try_failed(record, event)
@@ -169,10 +172,23 @@ def _remote_error(future: AppFuture) -> BaseException:
         error = cancelled
     if error is None:
         return concurrent.futures.CancelledError(f"task {future.tid}")
+    if type(error) is Exception and len(error.args) == 1 and isinstance(error.args[0], (bytes, bytearray)):
+        return _not_loadable(future, error.args[0])  # distributed's stand-in for a pickle it could not load
     lost = future.task_record.get("lost_tries")
     if lost and isinstance(error, KilledWorker):  # Dask gave up after allowed-failures lost workers
         return _workers_lost(future, lost, error)
     return error
+
+
+def _not_loadable(future: AppFuture, pickled: bytes) -> RemoteExceptionNotLoadable:
+    try:
+        pickle.loads(pickled)
+        reason = "it loads now, but did not when it arrived"
+    except Exception as error:
+        reason = f"{type(error).__name__}: {error}"
+    record = future.task_record
+    texts = record.get("remote_error_texts") or (None, None)
+    return RemoteExceptionNotLoadable(record.id, record.func_name, reason, *texts)
 
 
 def _workers_lost(future: AppFuture, lost: list, killed: KilledWorker) -> WorkerLost:

@@ -174,7 +174,8 @@ class WorkflowPlugin(SchedulerPlugin):
                 self._ask_kernel(ts, kernel, stimulus_id, msg)
                 return False
         error = _load_exception(msg.get("exception"))
-        retry = self._charge(ts, call, error, "retried", msg.get("worker"), run_times(msg.get("startstops")))
+        retry = self._charge(ts, call, error, "retried", msg.get("worker"), run_times(msg.get("startstops")),
+                             texts=(msg.get("exception_text"), msg.get("traceback_text")))
         retry_erred_task(ts, retry)
         return True
 
@@ -319,10 +320,11 @@ class WorkflowPlugin(SchedulerPlugin):
 
     def _charge(self, ts: Any, call: AppCall, error: BaseException, reason: str, worker: str | None,
                 times: tuple[float, float] | None = None, lost: tuple | None = None,
-                afterwards: bool = False) -> bool:
+                afterwards: bool = False, texts: tuple | None = None) -> bool:
         """Charge a failed try of ``ts`` and tell its kernel; whether to try again. ``lost``:
         the try ended with its worker (and job); ``afterwards``: that loss was reported free
-        of charge already."""
+        of charge already; ``texts``: the worker's text of the exception and its traceback,
+        sent along when the exception cannot be loaded here (nor, then, in the kernel)."""
         record = self._tries.get(ts)
         if record is None:
             record = self._tries[ts] = new_try_record(_task_id(ts.key), call.name)
@@ -336,6 +338,9 @@ class WorkflowPlugin(SchedulerPlugin):
         if lost is not None:
             event["lost"] = {"worker": lost[0], "job": lost[1], "cause": getattr(error, "cause", None),
                              "afterwards": afterwards, "time": time.time()}
+        if texts is not None and isinstance(error, _NotLoadable):
+            event["error"] = f"{texts[0]} (not loadable here: {error})"[:2000]
+            event["texts"] = [str(text)[:20_000] if text else None for text in texts]
         self._send(ts, event, self._kernels)
         return retry
 
@@ -380,6 +385,10 @@ def _exception_bytes(payload: Any) -> Any:
     return payload
 
 
+class _NotLoadable(RuntimeError):
+    """Stands for a worker's exception that the scheduler cannot unpickle."""
+
+
 def _load_exception(payload: Any) -> BaseException:
     """The exception a worker reported, as an object."""
     try:
@@ -387,5 +396,5 @@ def _load_exception(payload: Any) -> BaseException:
         if isinstance(payload, (bytes, bytearray, memoryview)):
             payload = pickle.loads(payload)
     except Exception as error:  # the exception's class is not importable here
-        return RuntimeError(f"the task failed with an exception the scheduler cannot load: {error}")
+        return _NotLoadable(f"{type(error).__name__}: {error}")
     return payload if isinstance(payload, BaseException) else RuntimeError(repr(payload))
