@@ -4,7 +4,7 @@ import os
 import zipfile
 
 import pytest
-from servers import ftp_server, http_server
+from servers import free_port, ftp_server, http_server
 
 from dask_parsl import (
     DependencyError,
@@ -14,6 +14,7 @@ from dask_parsl import (
     bash_app,
     python_app,
 )
+from dask_parsl.staging import StagingFailed
 
 
 @python_app
@@ -107,6 +108,28 @@ def test_a_failed_download_fails_the_app_with_a_dependency_error(dfk, http_port)
 def test_ftp_inputs_are_downloaded(dfk, ftp_port):
     url = f"ftp://alice:secret@127.0.0.1:{ftp_port}/data.txt"
     assert read_inputs(inputs=[File(url)]).result(timeout=60) == ["served data\n"]
+
+
+def staging_failure(url):
+    with pytest.raises(DependencyError) as failure:
+        read_inputs(inputs=[File(url)]).result(timeout=60)
+    cause = failure.value.__cause__
+    assert isinstance(cause, StagingFailed)
+    return str(cause)
+
+
+def test_ftp_with_bad_credentials_says_so_without_the_password(dfk, ftp_port):
+    said = staging_failure(f"ftp://alice:wrong@127.0.0.1:{ftp_port}/data.txt")
+    assert f"could not download ftp://alice:***@127.0.0.1:{ftp_port}/data.txt" in said
+    assert "530" in said and "check the user name and password" in said and "wrong" not in said
+
+
+@pytest.mark.parametrize("scheme", ["http", "ftp"])
+def test_a_refused_connection_names_the_url(dfk, scheme):
+    port = free_port()  # nothing listens there
+    said = staging_failure(f"{scheme}://127.0.0.1:{port}/data.txt")
+    assert f"could not download {scheme}://127.0.0.1:{port}/data.txt" in said
+    assert "Connection refused" in said and "nothing answers at that host and port" in said
 
 
 def test_zip_outputs_are_added_to_the_archive_and_read_back(dfk, tmp_path):

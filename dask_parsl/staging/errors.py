@@ -1,6 +1,8 @@
 """Errors of file staging."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from ..errors import ParslError
 from .files import File
 
@@ -14,3 +16,31 @@ class ZipAuthorityError(ParslError):
 
     def __str__(self) -> str:
         return f"zip: URLs name a local zip file and cannot have a host: {self.url}"
+
+
+class StagingFailed(ParslError):
+    """A file could not be staged in from its URL; ``reason`` says what the server or the
+    network answered. The URL is shown without its password."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(url, reason)
+        self.url, self.reason = url, reason
+
+    def __reduce__(self):
+        return type(self), (self.url, self.reason)
+
+    def __str__(self) -> str:
+        advice = ""
+        if "530" in self.reason or "401" in self.reason or "403" in self.reason:
+            advice = ": check the user name and password in the URL"
+        elif "refused" in self.reason.lower():
+            advice = ": nothing answers at that host and port (is the server up, and the port right?)"
+        return f"could not download {_without_password(self.url)} ({self.reason}){advice}"
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import urlparse
 
 from .base import Staging
-from .errors import ZipAuthorityError
+from .errors import StagingFailed, ZipAuthorityError
 from .files import File
 
 if TYPE_CHECKING:
@@ -109,11 +109,14 @@ def _download(url: str, outputs: list, parent_fut: Any = None, _parsl_staging_in
     partial = f"{target}.{uuid.uuid4().hex}.part"
     try:
         with open(partial, "wb") as out:
-            if urlparse(url).scheme == "ftp":
-                _ftp_download(url, out)
-            else:
-                with urllib.request.urlopen(url, timeout=60) as response:
-                    shutil.copyfileobj(response, out)
+            try:
+                if urlparse(url).scheme == "ftp":
+                    _ftp_download(url, out)
+                else:
+                    with urllib.request.urlopen(url, timeout=60) as response:
+                        shutil.copyfileobj(response, out)
+            except (OSError, ftplib.Error) as error:  # (urllib's errors are OSErrors)
+                raise StagingFailed(url, f"{type(error).__name__}: {error}") from None
         os.rename(partial, target)
     finally:
         if os.path.exists(partial):
