@@ -113,3 +113,11 @@ def test_an_exception_class_this_process_cannot_load(dfk, tmp_path):
     assert "OnlyOnWorkers('made on the worker')" in said
     assert "in raises_a_class_only_workers_have" in raised.value.traceback_text
     assert "OnlyOnWorkers('made on the worker')" in future.task_record["fail_history"][0]
+
+
+def test_a_run_dir_that_cannot_be_made(tmp_path):
+    taken = tmp_path / "a-file"
+    taken.write_text("not a directory")
+    with pytest.raises(ConfigurationError, match=r"cannot make this run's directory under "
+                                                  r"run_dir='.*a-file/runinfo' \(Not a directory\)"):
+        parsl.load(Config(executors=[ThreadPoolExecutor()], run_dir=str(taken / "runinfo")))

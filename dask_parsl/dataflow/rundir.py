@@ -6,6 +6,8 @@ import os
 import re
 from typing import Callable
 
+from ..errors import ConfigurationError
+
 _NUMBERED = re.compile(r"^\d+$")
 
 
@@ -17,16 +19,22 @@ def numbered_runs(root: str) -> list[str]:
 
 
 def make_rundir(root: str) -> str:
-    """Create and return ``root/NNN``, one more than the highest number there."""
-    os.makedirs(root, exist_ok=True)
-    while True:
-        runs = numbered_runs(root)
-        path = os.path.join(root, f"{int(runs[-1]) + 1 if runs else 0:03}")
-        try:
-            os.mkdir(path)
-            return path
-        except FileExistsError:  # another process took this number first
-            continue
+    """Create and return ``root/NNN``, one more than the highest number there;
+    ``ConfigurationError`` if ``root`` cannot hold it."""
+    try:
+        os.makedirs(root, exist_ok=True)
+        while True:
+            runs = numbered_runs(root)
+            path = os.path.join(root, f"{int(runs[-1]) + 1 if runs else 0:03}")
+            try:
+                os.mkdir(path)
+                return path
+            except FileExistsError:  # another process took this number first
+                continue
+    except OSError as error:
+        raise ConfigurationError(f"cannot make this run's directory under run_dir={root!r} "
+                                 f"({error.strerror or error}): give Config(run_dir=...) a directory "
+                                 "you can write") from error
 
 
 def start_file_logging(path: str, level: int = logging.INFO) -> Callable[[], None]:
