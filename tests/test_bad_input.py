@@ -1,5 +1,6 @@
 """Bad input gets a clear error, at load or at the call, naming what was wrong and what to
 do; the rest of the workflow goes on."""
+import numpy
 import pytest
 
 import dask_parsl as parsl
@@ -69,6 +70,13 @@ def test_app_keywords_the_app_cannot_use(dfk, keywords, said):
     with pytest.raises(BadAppArgument, match=said):
         future.result(timeout=60)
     assert echo(2).result(timeout=60) == 2  # the workflow goes on
+
+
+def test_a_numpy_cost_is_a_cost(load_dfk):
+    load_dfk(retries=1, retry_handler=lambda error, record: numpy.int64(1))
+    future = raises()
+    assert isinstance(future.exception(timeout=60), ValueError)
+    assert future.task_record["fail_count"] == 2 and future.task_record["fail_cost"] == 2
 
 
 @pytest.mark.parametrize("executor", ["dask", "threads"])

@@ -1,6 +1,7 @@
 """The keywords every app reads, checked at each call: ``inputs``, ``outputs``, ``walltime``."""
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from ..staging.files import File
@@ -23,7 +24,7 @@ def check_app_keywords(app_name: str, kwargs: dict) -> None:
             raise BadAppArgument(f"{app_name}(outputs=...) must hold File objects; {_shown(wrong[0])} is not "
                                  f"one: write File({wrong[0]!r})")
     walltime = kwargs.get("walltime")
-    if walltime is not None and (isinstance(walltime, bool) or not isinstance(walltime, (int, float))
+    if walltime is not None and (isinstance(walltime, bool) or not isinstance(walltime, numbers.Real)
                                  or not walltime > 0):
         raise BadAppArgument(f"{app_name}(walltime=...) must be a number of seconds > 0, "
                              f"not {_shown(walltime)}")

@@ -10,6 +10,7 @@ executors it drives).
 from __future__ import annotations
 
 import logging
+import numbers
 from typing import Any, Callable
 
 from .. import settings
@@ -97,7 +98,7 @@ def charge_failed_try(policy: RetryPolicy | None, record: dict, error: BaseExcep
 
 def _checked_cost(cost: Any, record: dict) -> float:
     """A retry_handler's answer, if it is a cost: a number >= 0."""
-    if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not cost >= 0:
+    if isinstance(cost, bool) or not isinstance(cost, numbers.Real) or not cost >= 0:
         raise ConfigurationError(
             f"retry_handler returned {cost!r} for task {record['id']} ({record['func_name']}): it must "
             "return the failed try's cost, a number >= 0 (1 for an ordinary try, 0 for a free one)")
