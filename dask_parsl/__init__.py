@@ -31,6 +31,7 @@ from .dataflow.errors import (
     ExecutorLost,
     JoinError,
     RemoteExceptionNotLoadable,
+    ResultNotKept,
     SerializationError,
     TaskCancelled,
     TaskCancelledAtCleanup,
@@ -90,6 +91,6 @@ __all__ = [
     "BashAppNoReturn", "BashExitFailure", "ConfigurationError", "DataFlowException", "DependencyError",
     "ExecutorError", "ExecutorLost", "InvalidResourceSpecification", "JobSubmissionFailed", "JoinError",
     "MissingOutputs", "NoDataFlowKernelError", "ParslError", "ParslNameNotProvided", "ParslOptionIgnored",
-    "RemoteExceptionNotLoadable", "ResourcesUnavailable", "SerializationError", "TaskCancelled",
-    "TaskCancelledAtCleanup", "WalltimeReached", "WorkerLost",
+    "RemoteExceptionNotLoadable", "ResourcesUnavailable", "ResultNotKept", "SerializationError",
+    "TaskCancelled", "TaskCancelledAtCleanup", "WalltimeReached", "WorkerLost",
 ]

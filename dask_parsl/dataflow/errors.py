@@ -140,3 +140,17 @@ class RemoteExceptionNotLoadable(DataFlowException):
         where = f"\nThe worker's traceback:\n{self.traceback_text}" if self.traceback_text else ""
         return (f"task {self.task_id} ({self.app}) failed with an exception this process cannot load "
                 f"({self.reason}); make its module importable here to get the exception itself{said}{where}")
+
+
+class ResultNotKept(DataFlowException):
+    """A result was still on a worker when its kernel was cleaned up, past the budget of
+    results kept then (``parsl.cleanup.keep-results``), so it is gone with the cluster."""
+
+    def __init__(self, task_id: int, nbytes: int, budget: int) -> None:
+        super().__init__(task_id, nbytes, budget)
+        self.task_id, self.nbytes, self.budget = task_id, nbytes, budget
+
+    def __str__(self) -> str:
+        return (f"the result of task {self.task_id} ({self.nbytes} bytes) was not kept at cleanup: the "
+                f"results still held then exceeded parsl.cleanup.keep-results ({self.budget} bytes). "
+                "Read results before cleanup, or raise that setting")

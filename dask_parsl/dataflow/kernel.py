@@ -25,7 +25,6 @@ from ..config import Config
 from ..errors import NoDataFlowKernelError
 from ..executors.base import Executor
 from ..executors.resources import dask_options
-from ..internals import replace_result
 from ..memo.launch import MemoLauncher
 from ..memo.memoizer import BasicMemoizer
 from ..staging.data_manager import DataManager
@@ -35,8 +34,9 @@ from .dependencies import SHALLOW_DEPENDENCY_RESOLVER, gather_dependencies
 from .direct import DirectRunner
 from .errors import TaskCancelled, TaskCancelledAtCleanup
 from .events import EventStream
-from .futures import ON_WORKER, AppFuture, DataFuture
+from .futures import AppFuture, DataFuture
 from .graph import GraphBuilder
+from .held_results import fetch_results_still_held
 from .joins import JoinRunner
 from .outcomes import Outcomes, failed_dependencies
 from .records import TaskRecord, TaskTable
@@ -261,7 +261,7 @@ class DataFlowKernel:
             raise NoDataFlowKernelError("This DataFlowKernel has already been cleaned up")
         self.cleanup_called = True
         logger.info("Cleaning up DataFlowKernel %s", self.run_id)
-        self._fetch_results_still_held()
+        fetch_results_still_held(self.table.finished.alive())
         try:
             self.memoizer.close()
         except Exception:
@@ -281,21 +281,6 @@ class DataFlowKernel:
         logger.info("DataFlowKernel %s cleaned up", self.run_id)
         if self._stop_logging:
             self._stop_logging()
-
-    def _fetch_results_still_held(self) -> None:
-        """Bring results the user still holds to the client before the cluster goes away."""
-        by_executor: dict[Any, list] = {}
-        for future in self.table.finished.alive():
-            if future._stored_result() is ON_WORKER and future._executor is not None:
-                by_executor.setdefault(future._executor, []).append(future)
-        for executor, futures in by_executor.items():
-            try:
-                values = executor.gather([f._remote for f in futures])
-            except Exception:
-                logger.exception("Could not fetch results from executor %s", executor.label)
-                continue
-            for future, value in zip(futures, values, strict=True):
-                replace_result(future, value)
 
     def _shutdown_executors(self) -> None:
         for executor in self.executors.values():

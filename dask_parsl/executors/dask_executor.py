@@ -290,6 +290,11 @@ class DaskExecutor(Executor):
     def gather(self, remote: Any) -> Any:
         return self.client.gather(remote)
 
+    def result_sizes(self, remotes: list) -> list[int]:
+        """The size in bytes of each finished remote result, as its worker measured it."""
+        sizes = self.client.nbytes(keys=[remote.key for remote in remotes], summary=False)
+        return [sizes.get(remote.key, 0) for remote in remotes]
+
     def compute(self, collection: Any) -> Any:
         """Start computing a Dask collection here; returns its dask Future."""
         return self.client.compute(collection)
