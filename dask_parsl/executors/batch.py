@@ -154,6 +154,12 @@ async def submit_jobs(cluster: Any, jobs: int) -> list[str]:
     return new
 
 
+def worker_names_of_job(cluster: Any, name: str) -> set[str]:
+    """The names of the workers that job ``name`` of ``cluster`` starts (one per process)."""
+    spec = cluster.worker_spec.get(name, {})
+    return {f"{name}{suffix}" for suffix in spec.get("group", [""])}
+
+
 def _forget_unsubmitted(cluster: Any) -> None:
     for name, job in list(cluster.workers.items()):
         if getattr(job, "job_id", True) is None:

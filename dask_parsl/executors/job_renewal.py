@@ -32,7 +32,7 @@ from tornado.ioloop import PeriodicCallback
 from ..durations import clock_seconds
 from ..internals import fail_task, tasks_executing_on
 from ..scheduler.errors import WalltimeReached
-from .batch import submit_jobs
+from .batch import submit_jobs, worker_names_of_job
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,8 @@ class JobRenewal:
                 self._retired.discard(name)
         connected = {str(ws.name) for ws in self.cluster.scheduler.workers.values()}
         for name in list(self.cluster.workers):
-            if name not in self._started and not connected.isdisjoint(self._worker_names(name)):
+            if name not in self._started and not connected.isdisjoint(
+                    worker_names_of_job(self.cluster, name)):
                 self._started[name] = now
         for name, started in self._started.items():
             if name not in self._retired and now >= started + self.walltime - self.margin:
@@ -154,9 +155,5 @@ class JobRenewal:
 
     def _workers_of(self, name: str) -> list:
         """The scheduler's WorkerStates of job ``name`` (one per worker process)."""
-        names = self._worker_names(name)
+        names = worker_names_of_job(self.cluster, name)
         return [ws for ws in self.cluster.scheduler.workers.values() if str(ws.name) in names]
-
-    def _worker_names(self, name: str) -> set[str]:
-        spec = self.cluster.worker_spec.get(name, {})
-        return {f"{name}{suffix}" for suffix in spec.get("group", [""])}

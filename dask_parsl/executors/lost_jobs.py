@@ -22,6 +22,7 @@ from distributed.core import Status
 from tornado.ioloop import PeriodicCallback
 
 from ..internals import start_missing_jobs
+from .batch import worker_names_of_job
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def _slurm_jobs(user: str) -> set[str]:
 def _sge_jobs(user: str) -> set[str]:
     out = _run(["qstat", "-u", user])
     return {fields[0] for fields in (line.split() for line in out.splitlines())
-            if fields and fields[0].isdigit() and "d" not in fields[4]}  # "dr": being deleted
+            if len(fields) > 4 and fields[0].isdigit() and "d" not in fields[4]}  # "dr": being deleted
 
 
 def _run(command: list[str]) -> str:
@@ -86,7 +87,7 @@ class LostJobs:
         connected = {str(ws.name) for ws in self.cluster.scheduler.workers.values()}
         gone = []
         for name, job in list(self.cluster.workers.items()):
-            if not connected.isdisjoint(self._worker_names(name)):
+            if not connected.isdisjoint(worker_names_of_job(self.cluster, name)):
                 self._connected_once.add(name)
             elif name in self._connected_once and getattr(job, "job_id", None):
                 gone.append(name)
@@ -115,7 +116,3 @@ class LostJobs:
             logger.warning("Batch job %s (%s) ended while its workers ran; submitting a replacement",
                            job.job_id, name)
         await start_missing_jobs(self.cluster)
-
-    def _worker_names(self, name: str) -> set[str]:
-        spec = self.cluster.worker_spec.get(name, {})
-        return {f"{name}{suffix}" for suffix in spec.get("group", [""])}
