@@ -1,6 +1,6 @@
 """A 500-task cached workflow, run as a script by test_resume.py (which kills it midway).
 
-Usage: python resume_workflow.py RUN_DIR LOG RESULTS
+Usage: python resume_workflow.py RUN_DIR LOG RESULTS [CHECKPOINT_MODE]
 """
 import json
 import sys
@@ -31,9 +31,10 @@ def second_stage(earlier, i, log):
     return {"task": f"second {i}", "value": earlier["value"] + i}
 
 
-def main(run_dir, log, results_path):
+def main(run_dir, log, results_path, checkpoint_mode="task_exit"):
     config = Config(executors=[DaskExecutor(n_workers=2, dashboard_address=":0")],
-                    checkpoint_mode="task_exit", run_dir=run_dir)
+                    checkpoint_mode=checkpoint_mode, run_dir=run_dir,
+                    checkpoint_period="01:00:00" if checkpoint_mode == "periodic" else None)
     with parsl.load(config):
         finals = [second_stage(first_stage(i, log), i, log) for i in range(N)]
         results = [future.result() for future in finals]
@@ -42,4 +43,4 @@ def main(run_dir, log, results_path):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:])

@@ -1,6 +1,8 @@
 """Resume after a crash: the client is killed with SIGKILL halfway through a cached
 workflow; running the same script again finishes it without running any task whose
-result was checkpointed, and gives the same results."""
+result was written to a checkpoint entry, committed or still pending (every mode but
+``task_exit`` commits later: when the period ends, when the user asks, at exit), and
+gives the same results."""
 import json
 import os
 import signal
@@ -8,14 +10,16 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from dask_parsl.memo.store import read_entry
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "resume_workflow.py")
 TASKS = 500
 
 
-def start(run_dir, log, results):
-    return subprocess.Popen([sys.executable, SCRIPT, run_dir, log, results], start_new_session=True,
+def start(run_dir, log, results, mode):
+    return subprocess.Popen([sys.executable, SCRIPT, run_dir, log, results, mode], start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -26,11 +30,15 @@ def kill_group(process):
         pass
 
 
-def checkpointed_tasks(checkpoint_dir):
-    entries = os.path.join(checkpoint_dir, "entries")
+def written_entries(checkpoint_dir, part):
     # a write the kill interrupted leaves a temporary file, never an entry
-    return {read_entry(os.path.join(entries, name))["task"] for name in os.listdir(entries)
-            if not name.endswith(".tmp")}
+    directory = os.path.join(checkpoint_dir, part)
+    return [os.path.join(directory, name) for name in os.listdir(directory) if "." not in name]
+
+
+def checkpointed_tasks(checkpoint_dir):
+    return {read_entry(path)["task"] for part in ("entries", "pending")
+            for path in written_entries(checkpoint_dir, part)}
 
 
 def started(log):
@@ -38,14 +46,16 @@ def started(log):
         return [line.strip() for line in file]
 
 
-def test_a_killed_workflow_resumes_without_repeating_finished_tasks(tmp_path):
+@pytest.mark.parametrize("mode", ["task_exit", "periodic", "manual", "dfk_exit"])
+def test_a_killed_workflow_resumes_without_repeating_finished_tasks(tmp_path, mode):
     run_dir, log = str(tmp_path / "runinfo"), str(tmp_path / "started.log")
     results = str(tmp_path / "results.json")
-    index = os.path.join(run_dir, "000", "checkpoint", "index")
-    first = start(run_dir, log, results)
+    checkpoint = os.path.join(run_dir, "000", "checkpoint")
+    part = "entries" if mode == "task_exit" else "pending"
+    first = start(run_dir, log, results, mode)
     try:
         deadline = time.monotonic() + 240
-        while not (os.path.isdir(index) and len(os.listdir(index)) >= TASKS // 2):
+        while not (os.path.isdir(checkpoint) and len(written_entries(checkpoint, part)) >= TASKS // 2):
             assert first.poll() is None, "the workflow ended before it could be killed"
             assert time.monotonic() < deadline, "the workflow made no progress"
             time.sleep(0.05)
@@ -54,11 +64,13 @@ def test_a_killed_workflow_resumes_without_repeating_finished_tasks(tmp_path):
     finally:
         kill_group(first)  # its orphaned worker processes
     assert not os.path.exists(results)
-    finished = checkpointed_tasks(os.path.join(run_dir, "000", "checkpoint"))
+    finished = checkpointed_tasks(checkpoint)
     assert TASKS // 2 <= len(finished) < TASKS
+    if mode != "task_exit":
+        assert not written_entries(checkpoint, "entries"), "an entry was committed before the kill"
     before = len(started(log))
 
-    second = start(run_dir, log, results)
+    second = start(run_dir, log, results, mode)
     try:
         assert second.wait(240) == 0
     finally:

@@ -31,6 +31,7 @@ from .hashing import DependencySlot, hash_call, structure_token
 from .store import (
     CheckpointStore,
     Entry,
+    commit_left_pending,
     commit_pending,
     get_all_checkpoints,
     load_index,
@@ -120,7 +121,9 @@ class BasicMemoizer:
             read_dirs = get_all_checkpoints(config_run_dir)
         else:
             read_dirs = []
-        self._index = load_index(read_dirs) if self.memoize else {}
+        if self.memoize:
+            commit_left_pending(read_dirs)
+            self._index = load_index(read_dirs)
         if self.checkpoint_mode is not None:
             self.checkpoint_dir = os.path.abspath(os.path.join(run_dir, "checkpoint"))
             make_private_dirs(self.checkpoint_dir)

@@ -7,7 +7,8 @@ A run's checkpoint directory (``run_dir/NNN/checkpoint``, mode 0700) holds
 * ``index/<hashsum>.<token>``: an empty marker naming the result's Dask token,
   so a later run learns every entry's token from one directory listing;
 * ``pending/``: entries and markers written but not committed yet (every
-  checkpoint mode but ``task_exit``); committing renames them into place;
+  checkpoint mode but ``task_exit``); committing renames them into place, and a
+  later run commits those a run left when its client died;
 * ``python``: the Python that hashed the calls (implementation, version,
   bytecode magic number). Loading entries hashed under another bytecode warns
   with ``CheckpointPythonWarning``: app fingerprints include bytecode, so those
@@ -189,16 +190,42 @@ def load_index(checkpoint_dirs: list[str]) -> dict[str, Entry]:
 
 
 def commit_pending(checkpoint_dir: str) -> int:
-    """Move pending entries, then their markers, into place; returns how many."""
+    """Move pending entries, then their markers, into place; returns how many.
+
+    Another process may commit the same directory at once (a run finding the pending
+    entries of an earlier run that died): a name it moved first is skipped.
+    """
     pending = os.path.join(checkpoint_dir, "pending")
-    names = [name for name in os.listdir(pending) if not name.endswith(".tmp")]
-    markers = [name for name in names if "." in name]
-    for name in names:
-        if "." not in name:
-            os.rename(os.path.join(pending, name), os.path.join(checkpoint_dir, "entries", name))
-    for name in markers:
-        os.rename(os.path.join(pending, name), os.path.join(checkpoint_dir, "index", name))
-    return len(markers)
+    try:
+        names = [name for name in os.listdir(pending) if not name.endswith(".tmp")]
+    except FileNotFoundError:
+        return 0
+    committed = 0
+    for name in sorted(names, key=lambda name: "." in name):  # entries before their markers
+        is_marker = "." in name
+        try:
+            os.rename(os.path.join(pending, name),
+                      os.path.join(checkpoint_dir, "index" if is_marker else "entries", name))
+        except FileNotFoundError:
+            continue
+        committed += is_marker
+    return committed
+
+
+def commit_left_pending(checkpoint_dirs: list[str]) -> None:
+    """Commit the entries earlier runs wrote but never committed (their client died
+    before a periodic, manual or ``dfk_exit`` checkpoint): each is a finished result,
+    checksummed like any other."""
+    for directory in checkpoint_dirs:
+        try:
+            count = commit_pending(directory)
+        except OSError as error:
+            logger.warning("Could not commit the pending checkpoint entries of %s (%s); their "
+                           "tasks will run again", directory, error)
+            continue
+        if count:
+            logger.info("Committed %d checkpoint entries an earlier run left pending in %s",
+                        count, directory)
 
 
 def get_all_checkpoints(rundir: str = "runinfo") -> list[str]:
