@@ -1,5 +1,11 @@
 """Bad input gets a clear error, at load or at the call, naming what was wrong and what to
 do; the rest of the workflow goes on."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
 import numpy
 import pytest
 
@@ -129,3 +135,40 @@ def test_a_run_dir_that_cannot_be_made(tmp_path):
     with pytest.raises(ConfigurationError, match=r"cannot make this run's directory under "
                                                   r"run_dir='.*a-file/runinfo' \(Not a directory\)"):
         parsl.load(Config(executors=[ThreadPoolExecutor()], run_dir=str(taken / "runinfo")))
+
+
+LOAD_WITH_CHECKPOINTS = """
+import os
+import dask_parsl as parsl
+from dask_parsl import Config, ConfigurationError, ThreadPoolExecutor
+print("it reads", sorted(os.listdir({run_dir!r})))
+try:
+    parsl.load(Config(executors=[ThreadPoolExecutor()], run_dir={run_dir!r}, checkpoint_mode="task_exit"))
+except ConfigurationError as error:
+    print(error)
+"""
+
+
+def test_a_checkpoint_directory_the_user_cannot_write(tmp_path):
+    if os.geteuid() == 0:  # permissions bind root only through another user: run the script as nobody
+        base = tempfile.mkdtemp()  # outside pytest's tmp_path, which only root can enter
+        os.chmod(base, 0o755)
+        run_dir = os.path.join(base, "runinfo")
+        command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "-c"]
+    else:
+        base, run_dir = None, str(tmp_path / "runinfo")
+        command = [sys.executable, "-c"]
+    try:
+        os.makedirs(os.path.join(run_dir, "000"))  # an earlier run's, kept
+        if base is None:
+            os.chmod(run_dir, 0o555)
+        said = subprocess.run([*command, LOAD_WITH_CHECKPOINTS.format(run_dir=run_dir)], capture_output=True,
+                              text=True, timeout=120, cwd="/")
+        assert said.returncode == 0, said.stderr
+        assert "it reads ['000']" in said.stdout
+        assert f"directory under run_dir='{run_dir}' (Permission denied)" in said.stdout
+        assert "give Config(run_dir=...) a directory you can write" in said.stdout
+        assert os.listdir(run_dir) == ["000"]
+    finally:
+        if base is not None:
+            shutil.rmtree(base)
