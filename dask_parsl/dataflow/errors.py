@@ -100,7 +100,8 @@ class TaskCancelled(DataFlowException, concurrent.futures.CancelledError):
 
 
 class ExecutorLost(DataFlowException):
-    """The connection to the executor's scheduler was lost before the task finished."""
+    """The connection to the executor's scheduler was lost before the task finished, and
+    not regained within ``parsl.reconnect-timeout`` (or regained with a new scheduler)."""
 
     def __init__(self, task_id: int, label: str) -> None:
         super().__init__(task_id, label)

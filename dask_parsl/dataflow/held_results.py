@@ -44,7 +44,7 @@ def _fetch_within(executor: Any, held: list, sizes: list[int], budget: int) -> N
     kept, batch, batch_bytes, left = 0, [], 0, 0
     for future, size in zip(held, sizes, strict=True):
         if kept + size > budget:
-            future._replacement = _failed(ResultNotKept(future.tid, size, budget))
+            future._replacement = failed_future(ResultNotKept(future.tid, size, budget))
             left += 1
             continue
         kept += size
@@ -65,7 +65,8 @@ def _fetch(executor: Any, futures: list) -> None:
         replace_result(future, value)
 
 
-def _failed(error: BaseException) -> concurrent.futures.Future:
+def failed_future(error: BaseException) -> concurrent.futures.Future:
+    """A future that has failed with ``error``."""
     future: concurrent.futures.Future = concurrent.futures.Future()
     future.set_exception(error)
     return future

@@ -126,6 +126,13 @@ class Outcomes:
         record = future.task_record
         self.fail(record, ExecutorLost(record["id"], record["executor"]))
 
+    def results_held_by(self, executor: Any) -> list[AppFuture]:
+        """The finished futures whose results are on ``executor``'s workers, not fetched yet."""
+        return [future for future in self.table.finished.alive()
+                if future._executor is executor and isinstance(future._remote, distributed.Future)
+                and future._replacement is None and future._entry is None
+                and future._stored_result() is ON_WORKER]
+
     def submission_failed(self, future: AppFuture, error: Callable[[], BaseException]) -> None:
         self.fail_unless_dependencies_failed(future.task_record, error)
 

@@ -3,7 +3,10 @@
 The task's arguments never reach the scheduler, so when the kernel has a handler
 ``WorkflowPlugin`` holds each failed try and sends it here (a ``"decide"`` event).
 The handler runs in the kernel's thread pool, never on the scheduler's event loop;
-the answer goes back to the plugin, which re-queues or fails the task.
+the answer goes back to the plugin, which re-queues or fails the task. After a
+reconnection the plugin asks again about every try it still holds (an answer may
+have been lost with the connection): a try is charged once, and answered again
+the same way.
 """
 from __future__ import annotations
 
@@ -34,6 +37,13 @@ class RemoteRetries:
 
     def decide(self, future: AppFuture, event: dict) -> None:
         """A failed try of ``future``'s task waits on the scheduler for a decision."""
+        record = future.task_record
+        asked = record.get("last_retry_decision")
+        if asked is not None and asked[0] == event.get("ask"):  # asked again after a reconnection
+            if asked[1] is not None:  # (else the answer is on its way)
+                self._answer(future, event, *asked[1])
+            return
+        record["last_retry_decision"] = (event.get("ask"), None)
         try:
             self.pool.submit(self._decide, future, event)
         except RuntimeError:  # the kernel is shutting down: no retry
@@ -57,6 +67,7 @@ class RemoteRetries:
                 future._final_try_counted = True
                 replaced = None if final is error else _pickled(final)
         finally:  # the scheduler holds the task until it hears back
+            record["last_retry_decision"] = (event.get("ask"), (retry, replaced))
             self._answer(future, event, retry, replaced)
 
     def _answer(self, future: AppFuture, event: dict, retry: bool, replaced: bytes | None = None) -> None:

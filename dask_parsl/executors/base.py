@@ -20,6 +20,8 @@ class TaskListener(Protocol):
 
     def task_event(self, future: Any, event: dict) -> None: ...
 
+    def results_held_by(self, executor: Any) -> list: ...
+
 
 class Executor:
     """Base class of dask_parsl executors, chosen by ``label``."""

@@ -102,9 +102,10 @@ class GraphBatcher:
 
     def _send(self, batch: list) -> None:
         with self._listener.lock:
-            pending = self._listener.pending
-            for key, _, app_future, _ in batch:
+            pending, submitted = self._listener.pending, self._listener.submitted
+            for key, task, app_future, options in batch:
                 pending[key] = app_future
+                submitted[key] = (task, options)
             try:
                 futures = _submit(self._client, batch)
             except Exception:
@@ -125,6 +126,7 @@ class GraphBatcher:
                     continue
                 except Exception as error:
                     pending.pop(key, None)
+                    submitted.pop(key, None)
                     failure = error
             if isinstance(failure, DaskInternalsMissing):  # not the call's fault: say what is
                 self._on_unsendable(app_future, functools.partial(_same, failure))

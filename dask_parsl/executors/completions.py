@@ -8,12 +8,17 @@ a queue, and one thread drains the queue in batches and completes the app
 futures. Reports about running tasks (tries and run times from
 ``WorkflowPlugin``, memoization from workers) arrive on the same stream, through
 the same queue, in order.
+
+While the client reconnects to its scheduler (``reconnects``), its tasks stay
+pending; after ``reconnect_timeout`` seconds without a connection they fail with
+``ExecutorLost``, as they do at once when the client closes.
 """
 from __future__ import annotations
 
 import logging
 import queue
 import threading
+import time
 
 from distributed import Client
 
@@ -31,8 +36,13 @@ class CompletionListener:
     Reports about a task reach the client before its completion (the scheduler and
     the worker send them first, on the same streams), so they find it pending."""
 
-    def __init__(self, client: Client, listener: TaskListener, topics: tuple = ()) -> None:
+    def __init__(self, client: Client, listener: TaskListener, topics: tuple = (),
+                 reconnect_timeout: float = 30.0) -> None:
         self.pending: dict = {}
+        #: key -> (task, options) of each pending task, to submit again after a reconnection
+        self.submitted: dict = {}
+        self.reconnect_timeout = reconnect_timeout
+        self._disconnected_since: float | None = None
         # held while keys are registered and their dask futures attached, so a
         # completion is never processed before its future is fully wired up
         self.lock = threading.Lock()
@@ -76,8 +86,7 @@ class CompletionListener:
             except queue.Empty:
                 if self._closed:
                     return
-                if self._client.status in ("closing", "closed", "failed"):
-                    self._fail_all_pending()
+                self._check_connection()
                 continue
             while True:
                 try:
@@ -92,10 +101,17 @@ class CompletionListener:
 
     def _complete(self, events: list) -> None:
         # a method of its own, so no frame keeps finished futures alive afterwards
+        found = []
         with self.lock:
-            pending = self.pending
-            found = [(pending.pop(key) if outcome.__class__ is bool else pending[key], outcome)
-                     for key, outcome in events if key in pending]
+            pending, submitted = self.pending, self.submitted
+            for key, outcome in events:
+                if key not in pending:
+                    continue
+                if outcome.__class__ is bool:  # finished
+                    found.append((pending.pop(key), outcome))
+                    del submitted[key]
+                else:
+                    found.append((pending[key], outcome))
         for app_future, outcome in found:
             try:
                 if outcome.__class__ is bool:
@@ -105,10 +121,25 @@ class CompletionListener:
             except Exception:
                 logger.exception("Handling %r of task %s failed", outcome, app_future.tid)
 
-    def _fail_all_pending(self) -> None:
+    def _check_connection(self) -> None:
+        status = self._client.status
+        if status in ("closing", "closed", "failed"):
+            self.fail_all_pending()
+        elif status == "connecting":
+            now = time.monotonic()
+            if self._disconnected_since is None:
+                self._disconnected_since = now
+            elif now - self._disconnected_since > self.reconnect_timeout:
+                self.fail_all_pending()
+        else:
+            self._disconnected_since = None
+
+    def fail_all_pending(self) -> None:
+        """Fail every pending task with ``ExecutorLost`` (``TaskListener.connection_lost``)."""
         with self.lock:
             lost = list(self.pending.values())
             self.pending.clear()
+            self.submitted.clear()
         for app_future in lost:
             self._listener.connection_lost(app_future)
 

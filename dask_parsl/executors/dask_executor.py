@@ -25,6 +25,7 @@ from .completions import CompletionListener
 from .job_renewal import renew_jobs_before_walltime
 from .lost_jobs import LostJobs, watch_for_lost_jobs
 from .provider_mapping import plan_cluster
+from .reconnects import Reconnection
 from .resources import options_for
 
 if TYPE_CHECKING:
@@ -95,6 +96,8 @@ class DaskExecutor(Executor):
         self._plugin_registered = False
         self._resource_sampler: str | None = None  # the name of its worker plugin, once monitoring asks
         self._lost_jobs: LostJobs | None = None  # replaces a batch cluster's jobs that end early
+        self._subscriptions: list[dict] = []  # what the scheduler's plugin was told about this kernel
+        self._reconnect_timeout = 0.0
 
     # -- lifecycle -------------------------------------------------------
     def _make_cluster(self) -> Any:
@@ -143,13 +146,15 @@ class DaskExecutor(Executor):
             self.client.register_plugin(plugin)  # before any task runs (accelerator pinning)
         if parsl_aliases.installed():  # under dask-parsl run: functions may refer to parsl.*
             parsl_aliases.register_on(self.client)
+        self._reconnect_timeout = parse_timedelta(settings.get("reconnect-timeout"))
         if settings.get("scheduler-plugin"):
             self._register_plugin()
-            send_to_scheduler(self.client, {"op": SUBSCRIBE_OP})  # this client's tries come back
+            self._subscribe({"op": SUBSCRIBE_OP})  # this client's tries come back
         if self._owns_cluster and self._plan is not None and self._plan.batch_system is not None:
             self._start_jobs(config)
         self._lost_jobs = watch_for_lost_jobs(self.cluster)
-        self._listener = CompletionListener(self.client, listener, topics=(MEMO_TOPIC,))
+        self._listener = CompletionListener(self.client, listener, topics=(MEMO_TOPIC,),
+                                            reconnect_timeout=self._reconnect_timeout)
         self._batcher = GraphBatcher(
             self.client,
             self._listener,
@@ -158,6 +163,8 @@ class DaskExecutor(Executor):
             max_wait=parse_timedelta(settings.get("submit.batch-max-wait")),
             max_size=int(settings.get("submit.max-batch-size")),
         )
+        Reconnection(self, self.client, self._listener, listener, self._batcher.put, self._subscriptions,
+                     plugin=self._plugin_registered)
         logger.info("Executor %s connected to %s; dashboard %s", self.label,
                     self.client.scheduler.address, self.dashboard_link)
 
@@ -182,8 +189,14 @@ class DaskExecutor(Executor):
     def follow(self, events: EventStream) -> None:
         """Ask the scheduler's ``WorkflowPlugin`` for run times once a subscriber wants them."""
         if self._plugin_registered:
-            runtime = {"op": SUBSCRIBE_OP, "runtime": True}
-            events.add_runtime_source(lambda: send_to_scheduler(self.client, runtime))
+            events.add_runtime_source(lambda: self._subscribe({"op": SUBSCRIBE_OP, "runtime": True}))
+
+    def _subscribe(self, message: dict) -> None:
+        """Tell the scheduler's plugin about this kernel (again after a reconnection)."""
+        message["hold"] = self._reconnect_timeout  # how long to keep its tasks if its connection drops
+        if message not in self._subscriptions:
+            self._subscriptions.append(message)
+        send_to_scheduler(self.client, message)
 
     @property
     def shows_workflow(self) -> bool:

@@ -27,7 +27,27 @@ def add_client_stream_handler(client: Client, op: str, handler: Callable[..., No
     _require(client, "_stream_handlers", "distributed.Client")[op] = handler
 
 
+def scheduler_id(client: Client) -> str | None:
+    """The id of the scheduler the client last connected to, without asking it
+    (``Client._scheduler_identity``, renewed at each connection; tested on 2026.8.0)."""
+    return _require(client, "_scheduler_identity", "distributed.Client").get("id")
+
+
 def send_to_scheduler(client: Client, message: dict) -> None:
     """Send ``message`` on the client's batched stream to the scheduler, without waiting
     (``Client._send_to_scheduler``; tested on distributed 2026.8.0)."""
     _require(client, "_send_to_scheduler", "distributed.Client")(message)
+
+
+def after_client_reconnects(client: Client, after: Callable[[], None]) -> None:
+    """Call ``after()`` on the client's loop each time the client has connected again to
+    its scheduler after losing the connection (``Client._reconnect``, which cancels every
+    future it holds first; tested on distributed 2026.8.0)."""
+    original = _require(client, "_reconnect", "distributed.Client")
+
+    async def reconnect() -> None:
+        await original()
+        if client.status == "running":
+            after()
+
+    client._reconnect = reconnect

@@ -1,7 +1,9 @@
 """The scheduler's internals: erred tasks, lost workers, retries, unrunnable tasks."""
 from __future__ import annotations
 
+import asyncio
 import heapq
+import time
 from typing import Any, Callable
 
 
@@ -42,6 +44,55 @@ def before_worker_removed(scheduler: Any, before: Callable[[str, bool], None]) -
 
     scheduler.remove_worker = remove_worker
     scheduler.handlers["unregister"] = remove_worker
+
+
+#: seconds a client registering again waits for the scheduler to end its earlier stream
+OLD_STREAM_WAIT = 2.0
+
+
+def instead_of_dropping_a_client(scheduler: Any, keep: Callable[[str], None]) -> None:
+    """Ask ``keep(client)`` when a client's stream to the scheduler ends without the
+    client closing itself, before the scheduler releases what it wanted; ``keep`` may
+    make something else want those keys (``Scheduler.remove_client`` as ``add_client``
+    calls it; a client closing sends ``close-client``, whose handler holds the method
+    bound; tested on 2026.8.0).
+
+    A client registering again under the same id waits until its earlier stream is gone
+    (at most ``OLD_STREAM_WAIT`` seconds, then that stream is aborted): otherwise
+    the earlier stream's end would remove the new connection."""
+    original = scheduler.remove_client
+
+    def remove_client(client: str, stimulus_id: str | None = None) -> None:
+        if client in scheduler.clients:
+            keep(client)
+        original(client, stimulus_id=stimulus_id)
+
+    register = scheduler.handlers["register-client"]
+
+    async def register_client(comm: Any, client: str, **kwargs: Any) -> None:
+        deadline = time.monotonic() + OLD_STREAM_WAIT
+        while client in scheduler.client_comms:
+            if time.monotonic() > deadline:
+                scheduler.client_comms[client].abort()
+                deadline = float("inf")
+            await asyncio.sleep(0.01)
+        await register(comm, client=client, **kwargs)
+
+    scheduler.remove_client = remove_client
+    scheduler.handlers["register-client"] = register_client
+
+
+def client_keys(scheduler: Any, client: str) -> list:
+    """The keys ``client`` wants (``ClientState.wants_what``; tested on 2026.8.0)."""
+    state = scheduler.clients.get(client)
+    return [ts.key for ts in state.wants_what] if state is not None else []
+
+
+def stop_wanting(scheduler: Any, holder: str, keys: list) -> None:
+    """Release ``keys`` on behalf of ``holder`` (a name that ``client_desires_keys`` made a
+    client of), then forget ``holder`` (``Scheduler.clients``; tested on 2026.8.0)."""
+    scheduler.client_releases_keys(keys=keys, client=holder, stimulus_id=f"dask-parsl-unhold-{time.time()}")
+    scheduler.clients.pop(holder, None)
 
 
 #: the topic of the event a nanny logs before it stops its worker for exceeding

@@ -30,9 +30,13 @@ one, which goes to ``lost_tries``; kernels that
 ask also learn when and where each try ran. Each kernel's reports of its tasks
 by app and state are kept for the dashboard's Workflow page (``scheduler.board``),
 with how many of them run on a worker now, counted as transitions happen.
+
+A kernel whose connection drops keeps its tasks and reports while it reconnects
+(``reconnects``; ``remove_client`` is wrapped too).
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 import weakref
@@ -53,6 +57,7 @@ from ..internals import (
     before_worker_removed,
     fail_task,
     handle_task_erred,
+    instead_of_dropping_a_client,
     retry_erred_task,
     retry_task_of_lost_worker,
     tasks_probably_running_on,
@@ -64,6 +69,7 @@ from .board import PLUGIN_NAME, WorkflowBoard
 from .errors import JobSubmissionFailed, ResourcesUnavailable, WorkerLost
 from .events import EVENTS_OP, RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP, run_times
 from .lost_workers import TASK_STARTED_OP, LossLedger, job_of, memory_cause
+from .reconnects import RECLAIM_OP, UNKNOWN_KEYS_OP, ClientHolds
 from .task_logs import is_app_task, quiet_app_tasks
 
 if TYPE_CHECKING:
@@ -99,17 +105,22 @@ class WorkflowPlugin(SchedulerPlugin):
         self._started_on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         # the clients of each app task on a worker (its who_wants may be gone when it leaves)
         self._running_for: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        #: failed-try reports held until the task's kernel decides: key -> (stimulus_id, msg)
-        self._held: dict[Any, tuple[str, dict]] = {}
+        #: failed-try reports held until the task's kernel decides: key -> (stimulus_id, msg, the ask)
+        self._held: dict[Any, tuple[str, dict, dict]] = {}
         self.losses = LossLedger()
         self._kernels: set[str] = set()  # clients of dask_parsl kernels
         self._subscribers: set[str] = set()  # those that also want run times
+        self._hold_for: dict[str, float] = {}  # how long to keep a kernel's keys while it reconnects
+        self.holds = ClientHolds(scheduler)
+        self._asks = itertools.count()  # numbers the retry decisions asked of kernels
+        instead_of_dropping_a_client(scheduler, self._hold_kernel)
         before_task_erred(scheduler, self._task_erred)
         before_worker_removed(scheduler, self._worker_removed)
         scheduler.stream_handlers[SUBSCRIBE_OP] = self._subscribe
         scheduler.stream_handlers[WORKFLOW_STATUS_OP] = self._workflow_status
         scheduler.stream_handlers[RETRY_DECIDED_OP] = self._retry_decided
         scheduler.stream_handlers[TASK_STARTED_OP] = self._task_started
+        scheduler.stream_handlers[RECLAIM_OP] = self._reclaim
         self._stop_quieting = quiet_app_tasks("distributed.scheduler", scheduler.tasks.get)
         try:  # the dashboard gets the Workflow page (if no preload gave it already)
             from ..dashboard import add_workflow_pages_to
@@ -142,17 +153,42 @@ class WorkflowPlugin(SchedulerPlugin):
                 self._send(ts, {"kind": "run", "key": key, "worker": kwargs.get("worker"),
                                 "start": times[0], "stop": times[1]}, self._subscribers)
 
-    def _subscribe(self, client: str = "", runtime: bool = False, **_: Any) -> None:
+    def _subscribe(self, client: str = "", runtime: bool = False, hold: float = 0.0, **_: Any) -> None:
         self._kernels.add(client)
+        self._hold_for[client] = hold
         if runtime:
             self._subscribers.add(client)
 
     def remove_client(self, scheduler: Scheduler, client: str) -> None:
+        if not self.holds.holding(client):
+            self._forget_kernel(client)
+
+    def _forget_kernel(self, client: str) -> None:
         self._kernels.discard(client)
         self._subscribers.discard(client)
+        self._hold_for.pop(client, None)
         self.board.disconnected(client)
         for key in [key for key in self._held if not self._kernel_of(self.scheduler.tasks.get(key))]:
             self._retry_decided(key, retry=False, run_id=self._held[key][1].get("run_id"))  # no kernel to ask
+
+    # -- a kernel whose connection dropped (``reconnects``) -------------------------------
+    def _hold_kernel(self, client: str) -> None:
+        seconds = self._hold_for.get(client) if client in self._kernels else None
+        if seconds and self.scheduler.status == Status.running:
+            self.holds.hold(client, seconds, expired=self._forget_kernel)
+
+    def _reclaim(self, client: str = "", keys: list | tuple = (), **_: Any) -> None:
+        unknown, missed = self.holds.reclaim(client, list(keys))
+        comm = self.scheduler.client_comms.get(client)
+        if comm is None:
+            return
+        # every retry decision still held is asked again: one asked just before the drop may be lost
+        events = [event for event in missed if event["kind"] != "decide"]
+        events += [held[2] for key, held in self._held.items()
+                   if self._kernel_of(self.scheduler.tasks.get(key)) == client]
+        if events:
+            comm.send({"op": EVENTS_OP, "events": events})
+        comm.send({"op": UNKNOWN_KEYS_OP, "keys": unknown})
 
     def _workflow_status(self, client: str = "", run_id: str = "", apps: dict | None = None,
                          retried: dict | None = None, failures: list | None = None,
@@ -183,19 +219,20 @@ class WorkflowPlugin(SchedulerPlugin):
                     lost: tuple | None = None) -> None:
         """Hold the failed try of ``ts`` and send it to its kernel, whose retry_handler decides
         (``lost``: the try ended with its worker, which the task was charged for)."""
-        self._held[ts.key] = (stimulus_id, msg)
         try:
             exception = _exception_bytes(msg.get("exception"))
         except Exception:  # the kernel makes do with exception_text
             exception = None
         event = {"kind": "decide", "key": ts.key, "run_id": msg.get("run_id"), "exception": exception,
-                 "error": str(msg.get("exception_text", ""))[:2000], "worker": msg.get("worker")}
+                 "error": str(msg.get("exception_text", ""))[:2000], "worker": msg.get("worker"),
+                 "ask": next(self._asks)}
         times = run_times(msg.get("startstops"))
         if times is not None:
             event["start"], event["stop"] = times
         if lost is not None:
             event["lost"] = {"worker": lost[0], "job": lost[1], "cause": None, "time": time.time()}
-        self.scheduler.client_comms[kernel].send({"op": EVENTS_OP, "events": [event]})
+        self._held[ts.key] = (stimulus_id, msg, event)
+        self._deliver(kernel, event)
 
     def _retry_decided(self, key: Any, retry: bool, run_id: int | None = None, exception: bytes | None = None,
                        fail_cost: float | None = None, fail_count: int | None = None, **_: Any) -> None:
@@ -207,7 +244,7 @@ class WorkflowPlugin(SchedulerPlugin):
         if held is None or ts is None or held[1].get("run_id") != run_id:
             return
         del self._held[key]
-        stimulus_id, msg = held
+        stimulus_id, msg, _ = held
         call = _app_call_of(ts)
         if call is not None:
             self.counts.setdefault(call.name, Counter())["retried" if retry else "failed"] += 1
@@ -226,11 +263,12 @@ class WorkflowPlugin(SchedulerPlugin):
             fail_task(self.scheduler, ts, _load_exception(msg.get("exception")))
 
     def _kernel_of(self, ts: Any) -> str | None:
-        """The connected kernel client that holds ``ts``, if any."""
+        """The kernel client that holds ``ts``, connected or reconnecting, if any."""
         comms = self.scheduler.client_comms
         for client in (ts.who_wants or ()) if ts is not None else ():
-            if client.client_key in self._kernels and client.client_key in comms:
-                return client.client_key
+            name = self.holds.kernel_named(client.client_key)
+            if name in self._kernels and (name in comms or self.holds.holding(name)):
+                return name
         return None
 
     def _worker_removed(self, address: str, expected: bool) -> None:
@@ -346,11 +384,18 @@ class WorkflowPlugin(SchedulerPlugin):
 
     def _send(self, ts: Any, event: dict, clients: set) -> None:
         """Send ``event`` to those of ``clients`` that hold ``ts``."""
-        comms = self.scheduler.client_comms
         for client in ts.who_wants or ():
-            name = client.client_key
-            if name in clients and name in comms:
-                comms[name].send({"op": EVENTS_OP, "events": [event]})
+            name = self.holds.kernel_named(client.client_key)
+            if name in clients:
+                self._deliver(name, event)
+
+    def _deliver(self, client: str, event: dict) -> None:
+        """Send ``event`` to ``client``, or keep it until it reconnects."""
+        comm = self.scheduler.client_comms.get(client)
+        if comm is not None:
+            comm.send({"op": EVENTS_OP, "events": [event]})
+        else:
+            self.holds.missed(client, event)
 
 
 def fail_tasks_waiting_for_workers(scheduler: Any, batch_message: str) -> int:
