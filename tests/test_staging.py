@@ -14,7 +14,7 @@ from dask_parsl import (
     bash_app,
     python_app,
 )
-from dask_parsl.staging import StagingFailed
+from dask_parsl.staging import StagingFailed, UnsafeStagingPath
 
 
 @python_app
@@ -199,3 +199,26 @@ def test_custom_staging_providers(load_dfk, cluster, tmp_path):
     out = str(tmp_path / "cat.out")
     assert cat(inputs=[File("greeting://grace")], stdout=out).result(timeout=60) == 0
     assert open(out).read() == "hello grace"
+
+
+
+def test_zip_member_names_that_would_leave_the_staging_directory_are_refused(dfk, tmp_path):
+    archive = tmp_path / "crafted.zip"
+    escaping = ("../../../escaped.txt", "/tmp/escaped.txt", "sub/../../../../escaped.txt")
+    with zipfile.ZipFile(archive, "w") as zf:  # names another program may have put in an archive
+        for name in escaping:
+            zf.writestr(name, "outside")
+    run_dir = os.path.dirname(dfk.executors["dask"].working_dir)  # staging's parent
+    for inside in escaping:
+        with pytest.raises(UnsafeStagingPath, match="would be written outside the staging directory"):
+            read_inputs(inputs=[File(f"zip:{archive}/{inside}")]).result(timeout=60)
+        with pytest.raises(UnsafeStagingPath, match=r"without '\.\.' or a leading '/'"):
+            write("in", outputs=[File(f"zip:{tmp_path}/out.zip/{inside}")]).result(timeout=60)
+    assert "escaped.txt" not in os.listdir(run_dir)
+    assert not (tmp_path / "out.zip").exists()
+
+
+def test_a_download_url_naming_no_file_is_refused(dfk, http_port):
+    for path in ("/", "/sub/..", "/sub/."):
+        with pytest.raises(UnsafeStagingPath, match="names no file"):
+            read_inputs(inputs=[File(f"http://127.0.0.1:{http_port}{path}")]).result(timeout=60)

@@ -3,7 +3,7 @@ providers (Parsl's ``parsl.data_provider``). ``data_manager.DataManager`` applie
 them to the calls of a kernel.
 """
 from .base import Staging
-from .errors import StagingFailed, ZipAuthorityError
+from .errors import StagingFailed, UnsafeStagingPath, ZipAuthorityError
 from .files import File
 from .providers import (
     DEFAULT_STAGING,
@@ -15,5 +15,5 @@ from .providers import (
 
 __all__ = [
     "DEFAULT_STAGING", "FTPSeparateTaskStaging", "File", "HTTPSeparateTaskStaging",
-    "NoOpFileStaging", "Staging", "StagingFailed", "ZipAuthorityError", "ZipFileStaging",
+    "NoOpFileStaging", "Staging", "StagingFailed", "UnsafeStagingPath", "ZipAuthorityError", "ZipFileStaging",
 ]

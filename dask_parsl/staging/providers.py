@@ -2,7 +2,10 @@
 
 Downloads and zip updates run as separate tasks on the executor's workers, into
 its ``working_dir`` (by default ``run_dir/NNN/staging``), which the workers and
-the apps must share.
+the apps must share. Nothing is written outside it, whatever a URL holds: a
+``zip:`` member named with ``..`` or a leading ``/``, or a download URL naming no
+file, is refused at the call (``UnsafeStagingPath``), and the staging tasks check
+again that each path they write resolves inside the working directory.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import urlparse
 
 from .base import Staging
-from .errors import StagingFailed, ZipAuthorityError
+from .errors import StagingFailed, UnsafeStagingPath, ZipAuthorityError
 from .files import File
 
 if TYPE_CHECKING:
@@ -75,26 +78,32 @@ class ZipFileStaging(Staging):
         return True
 
     def stage_out(self, dm: DataManager, executor: str, file: File, app_fu: Any) -> Any:
-        archive, inside = split_zip_path(file.path)
-        file.local_path = os.path.join(_working_dir(dm, executor), "zip-out", uuid.uuid4().hex, inside)
+        archive, inside = split_zip_path(file)
+        staging = os.path.join(_working_dir(dm, executor), "zip-out", uuid.uuid4().hex)
+        file.local_path = os.path.join(staging, inside)
         os.makedirs(os.path.dirname(file.local_path), exist_ok=True)
         add = dm.internal_app(executor, _add_to_zip)
         return add(archive, inside, inputs=[file], parent_fut=app_fu, _parsl_staging_inhibit=True)
 
     def stage_in(self, dm: DataManager, executor: str, file: File, parent_fut: Any) -> Any:
-        archive, inside = split_zip_path(file.path)
+        archive, inside = split_zip_path(file)
         file.local_path = os.path.join(_working_dir(dm, executor), "zip-in", _digest(archive), inside)
         extract = dm.internal_app(executor, _extract_from_zip)
-        return extract(archive, inside, outputs=[file], parent_fut=parent_fut,
+        return extract(archive, inside, _working_dir(dm, executor), outputs=[file], parent_fut=parent_fut,
                        _parsl_staging_inhibit=True).outputs[0]
 
 
-def split_zip_path(path: str) -> tuple[str, str]:
-    """``/a/b.zip/c/d.txt`` -> (``/a/b.zip``, ``c/d.txt``)."""
-    archive, separator, inside = path.partition(".zip/")
+def split_zip_path(file: File) -> tuple[str, str]:
+    """``zip:/a/b.zip/c/d.txt`` -> (``/a/b.zip``, ``c/d.txt``); ``UnsafeStagingPath`` for a
+    member name that would leave the directory it is staged in."""
+    archive, separator, inside = file.path.partition(".zip/")
     if not separator or not inside:
         raise ValueError(f"a zip: URL names a file inside an archive, like "
-                         f"zip:/data/archive.zip/inside/name.txt; got path {path!r}")
+                         f"zip:/data/archive.zip/inside/name.txt; got path {file.path!r}")
+    if inside.startswith("/") or ".." in inside.split("/"):
+        raise UnsafeStagingPath(file.url, f"the member name {inside!r} would be written outside the "
+                                          "staging directory: name a file inside the archive, without "
+                                          "'..' or a leading '/'")
     return archive + ".zip", inside
 
 
@@ -105,6 +114,7 @@ DEFAULT_STAGING: list[Staging] = [NoOpFileStaging(), FTPSeparateTaskStaging(),
 # -- the staging tasks (run on workers) --------------------------------------------
 def _download(url: str, outputs: list, parent_fut: Any = None, _parsl_staging_inhibit: bool = True) -> None:
     target = outputs[0].local_path
+    _check_inside(os.path.dirname(os.path.dirname(target)), target, url)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     partial = f"{target}.{uuid.uuid4().hex}.part"
     try:
@@ -140,9 +150,10 @@ def _add_to_zip(archive: str, inside: str, inputs: list, parent_fut: Any = None,
     os.remove(written)
 
 
-def _extract_from_zip(archive: str, inside: str, outputs: list, parent_fut: Any = None,
+def _extract_from_zip(archive: str, inside: str, working_dir: str, outputs: list, parent_fut: Any = None,
                       _parsl_staging_inhibit: bool = True) -> None:
     target = outputs[0].local_path
+    _check_inside(working_dir, target, f"zip:{archive}/{inside}")
     os.makedirs(os.path.dirname(target), exist_ok=True)
     with _locked(archive), zipfile.ZipFile(archive) as zf, zf.open(inside) as member, \
             open(target, "wb") as out:
@@ -160,6 +171,13 @@ def _locked(archive: str) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _check_inside(directory: str, path: str, url: str) -> None:
+    """``UnsafeStagingPath`` unless ``path`` resolves (symbolic links too) inside ``directory``."""
+    directory, resolved = os.path.realpath(directory), os.path.realpath(path)
+    if os.path.commonpath([directory, resolved]) != directory:
+        raise UnsafeStagingPath(url, f"it would be written to {resolved}, outside {directory}")
+
+
 # -- helpers -----------------------------------------------------------------------
 def _working_dir(dm: DataManager, executor: str) -> str:
     return dm.dfk.executors[executor].working_dir
@@ -167,6 +185,8 @@ def _working_dir(dm: DataManager, executor: str) -> str:
 
 def _download_path(dm: DataManager, executor: str, file: File) -> str:
     # a directory per URL, so two URLs with the same file name never collide
+    if file.filename in ("", ".", ".."):
+        raise UnsafeStagingPath(file.url, "its path names no file to download into the staging directory")
     return os.path.join(_working_dir(dm, executor), "downloads", _digest(file.url), file.filename)
 
 
