@@ -71,19 +71,21 @@ def checkpoints_command(action: str, run_dir: str) -> int:
             clear_store(store)
             print(f"removed {store}")
         return 0
-    corrupt = 0
+    problems = 0
     for store in stores:
         report = inspect_store(store, verify=action == "verify")
         line = f"{store}: {report.entries} entries, {_size(report.bytes)}"
         if report.pending:
             line += f", {report.pending} pending (not committed)"
         if action == "verify":
-            line += f", {len(report.corrupt)} corrupt"
+            line += f", {len(report.corrupt)} corrupt, {len(report.untrusted)} untrusted"
         print(line)
         for problem in report.corrupt:
             print(f"  corrupt: {problem}")
-        corrupt += len(report.corrupt)
-    return 1 if corrupt else 0
+        for problem in report.untrusted:
+            print(f"  untrusted: {problem}")
+        problems += len(report.corrupt) + len(report.untrusted)
+    return 1 if problems else 0
 
 
 def _size(count: int) -> str:

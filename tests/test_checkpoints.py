@@ -23,7 +23,7 @@ from cached_apps import (
 
 import dask_parsl as parsl
 from dask_parsl import Config, DaskExecutor, get_all_checkpoints, get_last_checkpoint, python_app
-from dask_parsl.memo import CheckpointPythonWarning, id_for_memo
+from dask_parsl.memo import CheckpointPythonWarning, UntrustedCheckpointWarning, id_for_memo
 
 
 @pytest.fixture
@@ -288,3 +288,49 @@ def test_checkpoints_command_lists_verifies_and_clears(run, log, run_dir):
     assert code == 0 and output.count("removed") == 2
     assert not os.path.exists(checkpoint_dir)
     assert checkpoints_cli("list", run_dir) == (1, f"no checkpoints under {run_dir}\n")
+
+
+def test_entries_another_user_could_have_written_are_computed_again(run, log, tmp_path):
+    checkpoint_dir = run(lambda dfk: squares(log)(dfk) and dfk.memoizer.checkpoint_dir,
+                         checkpoint_mode="task_exit")
+    entries = sorted(os.path.join(checkpoint_dir, "entries", name)
+                     for name in os.listdir(os.path.join(checkpoint_dir, "entries")))
+    os.chmod(entries[0], 0o622)  # anyone may write it
+    moved = str(tmp_path / "elsewhere")
+    os.rename(entries[1], moved)
+    os.symlink(moved, entries[1])  # a link, wherever it leads
+    if os.geteuid() == 0:
+        os.chown(entries[2], 65534, -1)  # nobody's
+    else:
+        os.chmod(entries[2], 0o620)  # the group may write it
+    with pytest.warns(RuntimeWarning, match=r"not loaded.*computing task .* again"):
+        assert run(squares(log), checkpoint_mode="task_exit") == [0, 1, 4]
+    assert runs(log) == 6
+    code, output = checkpoints_cli("verify", os.path.dirname(checkpoint_dir))
+    assert code == 1 and ", 0 corrupt, 3 untrusted" in output
+    assert "writable by other users (mode -rw--w--w-)" in output and "is a symbolic link" in output
+
+
+@pytest.mark.parametrize("given", [False, True])
+def test_a_checkpoint_directory_others_could_write_into_is_not_read(run, log, given):
+    checkpoint_dir = run(lambda dfk: squares(log)(dfk) and dfk.memoizer.checkpoint_dir,
+                         checkpoint_mode="task_exit")
+    run_of_it = os.path.dirname(checkpoint_dir)
+    os.chmod(run_of_it, 0o777)  # anyone may put another checkpoint directory in its place
+    options = {"checkpoint_files": [checkpoint_dir]} if given else {"checkpoint_mode": "task_exit"}
+    with pytest.warns(UntrustedCheckpointWarning, match=f"{run_of_it} is writable by other users"):
+        assert run(squares(log), **options) == [0, 1, 4]
+    assert runs(log) == 6
+    code, output = checkpoints_cli("verify", run_of_it)
+    assert code == 1 and "untrusted: " in output
+
+
+def test_checkpoints_load_under_a_group_sharing_umask(run, log, run_dir):
+    old = os.umask(0o002)  # usual on HPC project directories: files the group may write
+    try:
+        assert run(squares(log), checkpoint_mode="task_exit") == [0, 1, 4]
+        assert run(statuses(log), checkpoint_mode="task_exit") == ["memo_done"] * 3
+    finally:
+        os.umask(old)
+    assert runs(log) == 3
+    assert stat.S_IMODE(os.stat(os.path.join(run_dir, "000")).st_mode) == 0o755

@@ -27,7 +27,7 @@ def make_rundir(root: str) -> str:
             runs = numbered_runs(root)
             path = os.path.join(root, f"{int(runs[-1]) + 1 if runs else 0:03}")
             try:
-                os.mkdir(path)
+                os.mkdir(path, 0o755)  # never writable by others, whatever the umask: it holds checkpoints
                 return path
             except FileExistsError:  # another process took this number first
                 continue

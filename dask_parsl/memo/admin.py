@@ -6,7 +6,9 @@ import shutil
 from dataclasses import dataclass, field
 
 from ..dataflow.errors import BadCheckpoint
+from .errors import UntrustedCheckpoint
 from .store import get_all_checkpoints, read_payload
+from .trust import check_checkpoint_dir
 
 
 @dataclass
@@ -18,6 +20,8 @@ class StoreReport:
     bytes: int = 0
     pending: int = 0
     corrupt: list[str] = field(default_factory=list)
+    #: what another user could have written: runs do not load it
+    untrusted: list[str] = field(default_factory=list)
 
 
 def find_checkpoint_dirs(path: str) -> list[str]:
@@ -30,10 +34,16 @@ def find_checkpoint_dirs(path: str) -> list[str]:
 
 
 def inspect_store(checkpoint_dir: str, verify: bool = False) -> StoreReport:
-    """Count a store's entries and bytes; with ``verify``, check every checksum.
+    """Count a store's entries and bytes; with ``verify``, check every checksum and
+    that no other user could have written the entries or their directories.
 
     Verifying reads each entry but never unpickles it."""
     report = StoreReport(checkpoint_dir)
+    if verify:
+        try:
+            check_checkpoint_dir(checkpoint_dir)
+        except UntrustedCheckpoint as error:
+            report.untrusted.append(str(error))
     entries = os.path.join(checkpoint_dir, "entries")
     with os.scandir(entries) as found:
         for entry in found:
@@ -44,6 +54,8 @@ def inspect_store(checkpoint_dir: str, verify: bool = False) -> StoreReport:
                 report.bytes += entry.stat().st_size
                 if verify:
                     read_payload(entry.path)
+            except UntrustedCheckpoint as error:
+                report.untrusted.append(str(error))
             except (OSError, BadCheckpoint) as error:
                 report.corrupt.append(f"{entry.path}: {error}")
     pending = os.path.join(checkpoint_dir, "pending")

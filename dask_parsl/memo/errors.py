@@ -1,6 +1,8 @@
-"""What memoization reports: an argument it cannot hash, and warnings about stale entries."""
+"""What memoization reports: an argument it cannot hash, entries it will not load, and
+warnings about stale entries."""
 from __future__ import annotations
 
+from ..dataflow.errors import BadCheckpoint
 from ..errors import ParslError
 
 
@@ -13,6 +15,16 @@ class UnhashableArgument(ParslError, ValueError):
 class UnhashableGlobalWarning(UserWarning):
     """A cached app reads a global whose value cannot be hashed (a lock, a client, ...):
     its cached results depend only on that global's type."""
+
+
+class UntrustedCheckpoint(BadCheckpoint):
+    """A checkpoint entry, or a directory it is reached through, that another user could
+    have written (or that is not the running user's): it is not loaded, as loading a
+    pickle runs code, and its task runs again."""
+
+
+class UntrustedCheckpointWarning(UserWarning):
+    """A checkpoint directory a run would read is ``UntrustedCheckpoint``: it is skipped."""
 
 
 class CheckpointPythonWarning(UserWarning):

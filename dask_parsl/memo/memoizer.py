@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 import threading
+import warnings
 import weakref
 from collections import Counter
 from typing import Any, Sequence
@@ -25,6 +26,7 @@ from ..dataflow.futures import AppFuture, DataFuture
 from ..durations import clock_seconds
 from ..errors import ConfigurationError
 from .cached_call import MemoPlan
+from .errors import UntrustedCheckpoint, UntrustedCheckpointWarning
 from .fingerprint import code_fingerprint
 from .hashers import registered_hashers
 from .hashing import DependencySlot, hash_call, structure_token
@@ -38,11 +40,25 @@ from .store import (
     make_private_dirs,
     write_python_tag,
 )
+from .trust import check_checkpoint_dir
 
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_MODES = (None, "task_exit", "periodic", "dfk_exit", "manual")
 DEFAULT_CHECKPOINT_PERIOD = "00:30:00"
+
+
+def _trusted(checkpoint_dirs: list[str]) -> list[str]:
+    """Those of ``checkpoint_dirs`` no other user could have written into; a warning for each other."""
+    trusted = []
+    for directory in checkpoint_dirs:
+        try:
+            check_checkpoint_dir(directory)
+        except UntrustedCheckpoint as error:
+            warnings.warn(f"{error}; their tasks run again", UntrustedCheckpointWarning, stacklevel=4)
+            continue
+        trusted.append(directory)
+    return trusted
 
 
 def check_checkpoint_mode(mode: Any) -> None:
@@ -121,6 +137,7 @@ class BasicMemoizer:
             read_dirs = get_all_checkpoints(config_run_dir)
         else:
             read_dirs = []
+        read_dirs = _trusted(read_dirs)
         if self.memoize:
             commit_left_pending(read_dirs)
             self._index = load_index(read_dirs)

@@ -15,7 +15,8 @@ A run's checkpoint directory (``run_dir/NNN/checkpoint``, mode 0700) holds
   entries are not found. Directories without it (older runs) load silently.
 
 Workers write entries (temporary name, then rename), so results never travel
-to the client to be saved. Files are 0600: loading a pickle runs code.
+to the client to be saved. Files are 0600: loading a pickle runs code, so an entry
+another user could have written is never loaded (``trust``).
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from ..dataflow.errors import BadCheckpoint
 from ..dataflow.rundir import numbered_runs
 from ..serialize import dumps
 from .errors import CheckpointPythonWarning
+from .trust import open_entry
 
 logger = logging.getLogger(__name__)
 
@@ -143,9 +145,10 @@ def write_entry(path: str, value: Any) -> None:
 
 
 def read_payload(path: str) -> bytes:
-    """The verified pickle of an entry; ``BadCheckpoint`` if it is damaged."""
+    """The verified pickle of an entry; ``BadCheckpoint`` if it is damaged,
+    ``UntrustedCheckpoint`` if another user could have written it (``trust``)."""
     try:
-        with open(path, "rb") as file:
+        with open_entry(path) as file:
             data = file.read()
     except FileNotFoundError:
         raise
