@@ -4,9 +4,12 @@ import subprocess
 import time
 import urllib.request
 
+import dask.config
+import psutil
 import pytest
 from batch_helpers import add, job_of_this_worker, wait_until
 from dask_jobqueue import SLURMCluster
+from distributed.utils import get_ip
 from slurm_helpers import squeue_jobs
 
 import dask_parsl as parsl
@@ -17,6 +20,7 @@ from dask_parsl import (
     DependencyError,
     HighThroughputExecutor,
     JobSubmissionFailed,
+    python_app,
 )
 from dask_parsl.providers import SlurmProvider
 
@@ -191,3 +195,27 @@ def test_a_dask_jobqueue_cluster_works_as_it_is(run_dir):
                                    for run in board.runs.values()), 30, "the page to show the finished task")
     finally:
         cluster.close()
+
+
+@python_app
+def listening_addresses_of_this_worker():
+    import os
+
+    import psutil
+
+    connections = psutil.Process(os.getpid()).net_connections("inet")
+    return sorted({c.laddr.ip for c in connections if c.status == "LISTEN"})
+
+
+def test_the_scheduler_listens_where_its_workers_reach_it_and_the_dashboard_on_loopback(run_dir):
+    with dask.config.set({"jobqueue.slurm.interface": None}):  # no interface given: the default route's
+        executor = HighThroughputExecutor(label="slurm", provider=two_single_core_jobs())
+        with parsl.load(Config(executors=[executor], run_dir=run_dir)):
+            worker_ips = listening_addresses_of_this_worker().result(timeout=120)
+            scheduler = executor.cluster.scheduler
+            listening = {(c.laddr.ip, c.laddr.port) for c in psutil.Process().net_connections("inet")
+                         if c.status == "LISTEN"}
+    scheduler_port, dashboard_port = scheduler.port, scheduler.http_server.port
+    assert {ip for ip, port in listening if port == scheduler_port} == {get_ip()}
+    assert {ip for ip, port in listening if port == dashboard_port} == {"127.0.0.1"}
+    assert set(worker_ips) == {get_ip(), "127.0.0.1"}  # the worker, and its dashboard
