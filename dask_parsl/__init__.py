@@ -46,7 +46,7 @@ from .errors import (
     ParslNameNotProvided,
     ParslOptionIgnored,
 )
-from .executors import DaskExecutor, HighThroughputExecutor, ThreadPoolExecutor
+from .executors import DaskExecutor, HighThroughputExecutor, ThreadPoolExecutor, security_from
 from .executors.errors import ExecutorError, InvalidResourceSpecification
 from .logs import set_file_logger, set_stream_logger
 from .memo import BasicMemoizer, get_all_checkpoints, get_last_checkpoint
@@ -78,7 +78,7 @@ __all__ = [
     "AppFuture", "DEEP_DEPENDENCY_RESOLVER", "DataFuture", "DependencyResolver", "RetryPolicy",
     "SHALLOW_DEPENDENCY_RESOLVER", "States",
     # executors and the scheduler plugin
-    "DaskExecutor", "HighThroughputExecutor", "ThreadPoolExecutor", "WorkflowPlugin",
+    "DaskExecutor", "HighThroughputExecutor", "ThreadPoolExecutor", "WorkflowPlugin", "security_from",
     # memoization and checkpoints
     "BasicMemoizer", "get_all_checkpoints", "get_last_checkpoint",
     # monitoring and progress

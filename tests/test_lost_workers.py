@@ -77,7 +77,7 @@ def test_a_worker_killed_mid_task_costs_no_try_on_the_embedded_default(run_dir, 
     assert record["fail_count"] == 0 and list(record["fail_history"]) == [] and record["fail_cost"] == 0
     assert record["try_id"] == 1
     [lost] = record["lost_tries"]  # the stream closed and the nanny called: counted once
-    assert lost["try_id"] == 0 and lost["worker"].startswith("tcp://127.0.0.1:")
+    assert lost["try_id"] == 0 and lost["worker"].startswith("tls://127.0.0.1:")
     assert lost["job"] is None and lost["charged"] is False
 
     db = f"sqlite:///{os.path.join(run_dir, 'monitoring.db')}"

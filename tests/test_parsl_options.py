@@ -148,7 +148,7 @@ def test_parsls_htex_local_config_loads_with_only_usage_tracking_warned(run_dir)
         warnings.simplefilter("error", ParslOptionIgnored)
         with dask_parsl.load(config):
             assert double(21).result(timeout=60) == 42
-            assert executor.client.scheduler.address.startswith("tcp://")  # encrypted unset: TCP
+            assert executor.client.scheduler.address.startswith("tls://")  # encrypted unset: TLS
 
 
 # -- mapped options, by their effect on the running cluster --------------------------------

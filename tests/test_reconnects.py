@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -79,7 +80,7 @@ def plus_one(x):
 
 def test_tasks_finish_once_when_the_connection_drops_and_comes_back(remote_scheduler, run_dir, tmp_path):
     proxy = CuttableProxy(("127.0.0.1", remote_scheduler))
-    log = str(tmp_path / "ran.log")
+    log, read = str(tmp_path / "ran.log"), []
     with parsl.load(Config(executors=[DaskExecutor(cluster=proxy.address)], run_dir=run_dir)):
         early = slow_square(1, log, seconds=0)
         while not early.done():  # finished, its result still on the worker
@@ -91,6 +92,8 @@ def test_tasks_finish_once_when_the_connection_drops_and_comes_back(remote_sched
         time.sleep(0.3)
         proxy.cut()  # while two of them run
         during = plus_one(10)
+        read_during = threading.Thread(target=lambda: read.append(early.result(timeout=60)))
+        read_during.start()  # a finished result, read while the connection is down
         time.sleep(2.5)  # the two finish meanwhile
         proxy.restore()
         after = [plus_one(future) for future in slow]
@@ -98,7 +101,8 @@ def test_tasks_finish_once_when_the_connection_drops_and_comes_back(remote_sched
         assert [future.result(timeout=60) for future in after] == [5, 10, 17, 26]
         assert during.result(timeout=60) == 11
         assert swallowed.result(timeout=60) == 21
-        assert early.result(timeout=60) == 1
+        read_during.join(60)
+        assert read == [1]
     assert sorted(ran(log)) == ["1", "2", "3", "4", "5"], "a task ran twice"
     with Client(f"tcp://127.0.0.1:{remote_scheduler}") as client:  # a kernel that closed is not held
         clients = client.run_on_scheduler(lambda dask_scheduler: set(dask_scheduler.clients))
@@ -130,7 +134,8 @@ def test_a_dead_scheduler_fails_the_tasks_within_the_timeout_and_the_rerun_resum
     finally:
         stop(first, worker, scheduler)
     assert first.returncode == 1, err
-    assert "ExecutorLost: Task" in out and "lost the connection to the scheduler of executor 'dask'" in out
+    assert "ExecutorLost: Task" in out, err
+    assert "lost the connection to the scheduler of executor 'dask'" in out
     assert ended_after < 3 + 10, f"the tasks failed {ended_after:.0f} s after the scheduler died"
     checkpointed = len(os.listdir(index))
     runs_before = ran(log)

@@ -128,7 +128,7 @@ class AppFuture(LightFuture):
         if self._entry is not None:
             value = self.task_record["dfk"].memo_launcher.read_entry(self)
         else:
-            value = self._executor.gather(self._remote)
+            value = self._executor.fetch(self)
         replace_result(self, value)  # keep it, as a concurrent future does
         return value
 

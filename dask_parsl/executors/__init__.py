@@ -9,8 +9,9 @@ from .errors import ExecutorError, InvalidResourceSpecification
 from .htex import HighThroughputExecutor
 from .parsl_style import ParslExecutor
 from .threads import ThreadPoolExecutor
+from .tls import security_from
 
 __all__ = [
     "DaskExecutor", "Executor", "ExecutorError", "HighThroughputExecutor", "InvalidResourceSpecification",
-    "ParslExecutor", "ThreadPoolExecutor",
+    "ParslExecutor", "ThreadPoolExecutor", "security_from",
 ]

@@ -62,6 +62,10 @@ class Executor:
         """The value(s) of finished remote result(s)."""
         raise NotImplementedError
 
+    def fetch(self, future: Any) -> Any:
+        """The result of a finished ``AppFuture`` whose value is still remote."""
+        return self.gather(future._remote)
+
     def compute(self, collection: Any) -> Any:
         """Start computing a Dask collection here; returns its future."""
         raise NotImplementedError

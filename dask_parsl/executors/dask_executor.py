@@ -1,6 +1,7 @@
 """``DaskExecutor``: apps run as tasks on a Dask cluster (embedded, given, or from a batch system)."""
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import os
 import shlex
@@ -14,6 +15,7 @@ from distributed import Client, LocalCluster
 from distributed.utils import get_ip
 
 from .. import parsl_aliases, settings
+from ..dataflow.errors import ExecutorLost
 from ..errors import ConfigurationError, warn_ignored
 from ..internals import send_to_scheduler, start_dask_workers_without_main
 from ..memo.cached_call import MEMO_TOPIC
@@ -21,6 +23,7 @@ from ..scheduler.events import RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_O
 from ..scheduler.lost_workers import LossWitness
 from ..scheduler.plugin import WorkflowPlugin
 from ..scheduler.task_logs import WorkerTaskLogs
+from . import tls
 from .base import Executor, TaskListener
 from .batch import ClusterPlan, free_port, make_batch_cluster, start_jobs
 from .batching import GraphBatcher
@@ -116,13 +119,18 @@ class DaskExecutor(Executor):
                 declared = ",".join(f"{name}={amount}" for name, amount in resources.items())
                 extra = options.get("worker_extra_args", [])
                 options["worker_extra_args"] = [*extra, "--resources", declared]
+            options.setdefault("security", tls.encrypted())  # True: dask-jobqueue's temporary certificate
             shared = dask.config.get(f"jobqueue.{plan.batch_system}.shared-temp-directory", None)
-            if options.get("security") and shared is None:  # where workers read the TLS files from
+            if options["security"] and shared is None:  # where workers read the TLS files from
                 options.setdefault("shared_temp_directory", self.run_dir)
             with dask.config.set(plan.build_config):
                 return make_batch_cluster(plan.batch_system, **options)
         kwargs = {**self._local_kwargs, **plan.options}
         kwargs.setdefault("dashboard_address", settings.get("local-cluster.dashboard-address"))
+        security = kwargs.pop("security", None)
+        security = tls.encrypted() if security is None else security
+        if security:  # True, or the user's own Security
+            kwargs["security"] = tls.temporary_security(self.run_dir) if security is True else security
         if port:
             kwargs["scheduler_port"] = port
         start_dask_workers_without_main()  # Parsl scripts often have no main guard
@@ -306,6 +314,23 @@ class DaskExecutor(Executor):
 
     def gather(self, remote: Any) -> Any:
         return self.client.gather(remote)
+
+    def fetch(self, future: Any) -> Any:
+        """The result of ``future``, held by a worker. If the connection to the scheduler
+        dropped, its dask future was cancelled: wait (up to ``parsl.reconnect-timeout``)
+        for the reconnection to bind a new one, or to find the result gone (``ExecutorLost``)."""
+        deadline = time.monotonic() + self._reconnect_timeout
+        while True:
+            remote = future._remote
+            try:
+                return self.client.gather(remote)
+            except concurrent.futures.CancelledError:
+                if future._replacement is not None:  # the scheduler it is on now never had it
+                    return future._replacement.result()
+                if future._remote is remote and (self.client.status != "connecting"
+                                                 or time.monotonic() > deadline):
+                    raise ExecutorLost(future.tid, self.label) from None
+                time.sleep(0.05)
 
     def result_sizes(self, remotes: list) -> list[int]:
         """The size in bytes of each finished remote result, as its worker measured it."""

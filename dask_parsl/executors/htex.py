@@ -58,8 +58,7 @@ class HighThroughputExecutor(DaskExecutor):
     encrypted
         ``True``: TLS between client, scheduler and workers, with a temporary
         certificate (addresses are ``tls://``). ``False``: plain TCP. ``None``
-        (unset): dask_parsl's default, which is plain TCP today; pass
-        ``encrypted=False`` to keep plain TCP when that default changes.
+        (unset): the ``parsl.encrypted`` setting, true by default (``executors.tls``).
 
     ``Config(strategy=None)`` keeps ``init_blocks`` jobs; otherwise jobs adapt
     between ``min_blocks`` and ``max_blocks`` every ``Config(strategy_period=...)``

@@ -35,8 +35,6 @@ IGNORED: dict[str, tuple[Any, str]] = {
                                   "workers (JobSubmissionFailed)"),
     "remote_monitoring_radio": (None, "task events come from the Dask scheduler, not from workers"),
 }
-#: what ``encrypted=None`` means: dask_parsl's default (plain TCP)
-DEFAULT_ENCRYPTED = False
 
 
 def ignored_options(values: dict[str, Any]) -> dict[str, str]:
@@ -111,6 +109,6 @@ def apply_options(
     if accelerators:
         per_node = options["processes"] if batch else options["n_workers"]
         plan.worker_plugins.append(PinAccelerators(accelerators, per_node))
-    if DEFAULT_ENCRYPTED if encrypted is None else encrypted:
-        options["security"] = True  # TLS with a temporary certificate (Security.temporary())
+    if encrypted is not None:  # else parsl.encrypted decides (executors.tls)
+        options["security"] = encrypted  # True: TLS with a temporary certificate
     return unused
