@@ -119,7 +119,8 @@ class DaskExecutor(Executor):
                 declared = ",".join(f"{name}={amount}" for name, amount in resources.items())
                 extra = options.get("worker_extra_args", [])
                 options["worker_extra_args"] = [*extra, "--resources", declared]
-            options.setdefault("security", tls.encrypted())  # True: dask-jobqueue's temporary certificate
+            if options.setdefault("security", tls.encrypted()) is True:  # dask-jobqueue ships it to the jobs
+                options["security"] = tls.temporary_security(self.run_dir)
             shared = dask.config.get(f"jobqueue.{plan.batch_system}.shared-temp-directory", None)
             if options["security"] and shared is None:  # where workers read the TLS files from
                 options.setdefault("shared_temp_directory", self.run_dir)
@@ -327,7 +328,7 @@ class DaskExecutor(Executor):
             except concurrent.futures.CancelledError:
                 if future._replacement is not None:  # the scheduler it is on now never had it
                     return future._replacement.result()
-                if future._remote is remote and (self.client.status != "connecting"
+                if future._remote is remote and (self.client.status in ("closing", "closed", "failed")
                                                  or time.monotonic() > deadline):
                     raise ExecutorLost(future.tid, self.label) from None
                 time.sleep(0.05)

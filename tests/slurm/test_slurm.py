@@ -9,6 +9,7 @@ import psutil
 import pytest
 from batch_helpers import add, job_of_this_worker, wait_until
 from dask_jobqueue import SLURMCluster
+from distributed import Client
 from distributed.utils import get_ip
 from slurm_helpers import squeue_jobs
 
@@ -21,6 +22,7 @@ from dask_parsl import (
     HighThroughputExecutor,
     JobSubmissionFailed,
     python_app,
+    security_from,
 )
 from dask_parsl.providers import SlurmProvider
 
@@ -207,11 +209,15 @@ def listening_addresses_of_this_worker():
     return sorted({c.laddr.ip for c in connections if c.status == "LISTEN"})
 
 
-def test_the_scheduler_listens_where_its_workers_reach_it_and_the_dashboard_on_loopback(run_dir):
+def test_the_scheduler_listens_where_its_workers_reach_it_over_tls_and_the_dashboard_on_loopback(run_dir):
     with dask.config.set({"jobqueue.slurm.interface": None}):  # no interface given: the default route's
         executor = HighThroughputExecutor(label="slurm", provider=two_single_core_jobs())
         with parsl.load(Config(executors=[executor], run_dir=run_dir)):
             worker_ips = listening_addresses_of_this_worker().result(timeout=120)
+            address = executor.client.scheduler.address
+            assert address.startswith("tls://")
+            with Client(address, security=security_from(f"{run_dir}/000"), timeout=10) as client:
+                assert len(client.scheduler_info()["workers"]) == 2
             scheduler = executor.cluster.scheduler
             listening = {(c.laddr.ip, c.laddr.port) for c in psutil.Process().net_connections("inet")
                          if c.status == "LISTEN"}
