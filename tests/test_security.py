@@ -28,7 +28,7 @@ def test_only_clients_holding_the_runs_certificate_connect_to_the_embedded_clust
         assert address.startswith("tls://127.0.0.1:")
         assert [f.result(timeout=60) for f in [double(x) for x in range(4)]] == [0, 2, 4, 6]
         this_run = os.path.join(run_dir, "000")
-        pem = os.path.join(this_run, "tls", "dask-parsl.pem")
+        pem = os.path.join(this_run, "tls", "dask.pem")
         assert stat.S_IMODE(os.stat(pem).st_mode) == 0o600
         assert stat.S_IMODE(os.stat(os.path.dirname(pem)).st_mode) == 0o700
         with Client(address, security=security_from(this_run), timeout=10) as client:

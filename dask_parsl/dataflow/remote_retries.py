@@ -47,6 +47,7 @@ class RemoteRetries:
         try:
             self.pool.submit(self._decide, future, event)
         except RuntimeError:  # the kernel is shutting down: no retry
+            record["last_retry_decision"] = (event.get("ask"), (False, None))
             self._answer(future, event, False)
 
     def _decide(self, future: AppFuture, event: dict) -> None:

@@ -43,6 +43,8 @@ class CompletionListener:
         self.submitted: dict = {}
         self.reconnect_timeout = reconnect_timeout
         self._disconnected_since: float | None = None
+        #: set when the scheduler is lost for good: pending and later tasks fail with ExecutorLost
+        self.lost = False
         # held while keys are registered and their dask futures attached, so a
         # completion is never processed before its future is fully wired up
         self.lock = threading.Lock()
@@ -98,6 +100,8 @@ class CompletionListener:
                     break
                 events.append(event)
             self._complete(events)
+            if self._disconnected_since is not None or self.lost:
+                self._check_connection()
 
     def _complete(self, events: list) -> None:
         # a method of its own, so no frame keeps finished futures alive afterwards
@@ -123,7 +127,7 @@ class CompletionListener:
 
     def _check_connection(self) -> None:
         status = self._client.status
-        if status in ("closing", "closed", "failed"):
+        if self.lost or status in ("closing", "closed", "failed"):
             self.fail_all_pending()
         elif status == "connecting":
             now = time.monotonic()

@@ -120,9 +120,11 @@ class DaskExecutor(Executor):
                 extra = options.get("worker_extra_args", [])
                 options["worker_extra_args"] = [*extra, "--resources", declared]
             if options.setdefault("security", tls.encrypted()) is True:  # dask-jobqueue ships it to the jobs
-                options["security"] = tls.temporary_security(self.run_dir)
+                options["security"] = tls.temporary_security(self.run_dir, self.label)
+            if not options["security"]:
+                del options["security"]  # (dask-jobqueue takes any security but None for TLS)
             shared = dask.config.get(f"jobqueue.{plan.batch_system}.shared-temp-directory", None)
-            if options["security"] and shared is None:  # where workers read the TLS files from
+            if "security" in options and shared is None:  # where workers read the TLS files from
                 options.setdefault("shared_temp_directory", self.run_dir)
             with dask.config.set(plan.build_config):
                 return make_batch_cluster(plan.batch_system, **options)
@@ -130,8 +132,10 @@ class DaskExecutor(Executor):
         kwargs.setdefault("dashboard_address", settings.get("local-cluster.dashboard-address"))
         security = kwargs.pop("security", None)
         security = tls.encrypted() if security is None else security
-        if security:  # True, or the user's own Security
-            kwargs["security"] = tls.temporary_security(self.run_dir) if security is True else security
+        if security is True:
+            security = tls.temporary_security(self.run_dir, self.label)
+        if security:  # (or the user's own Security)
+            kwargs["security"] = security
         if port:
             kwargs["scheduler_port"] = port
         start_dask_workers_without_main()  # Parsl scripts often have no main guard

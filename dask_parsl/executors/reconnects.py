@@ -7,8 +7,9 @@ the keys of its pending tasks and of the results still on workers, and asks for 
 back; the plugin names the keys it never received, whose tasks are submitted again.
 
 A scheduler that is not the one the client lost (restarted at the same address) has
-none of the workflow: the pending tasks fail with ``ExecutorLost`` at once, and so do
-later reads of results that were on its workers.
+none of the workflow: the executor is lost, its pending and later tasks fail with
+``ExecutorLost`` (in the completion thread, within a second), and so do later reads of
+results that were on its workers.
 """
 from __future__ import annotations
 
@@ -19,7 +20,13 @@ from distributed import Client, Future
 
 from ..dataflow.errors import ExecutorLost
 from ..dataflow.held_results import failed_future
-from ..internals import add_client_stream_handler, after_client_reconnects, scheduler_id, send_to_scheduler
+from ..internals import (
+    add_client_stream_handler,
+    after_client_reconnects,
+    cancel_locally,
+    scheduler_id,
+    send_to_scheduler,
+)
 from ..scheduler.reconnects import RECLAIM_OP, UNKNOWN_KEYS_OP
 from .base import TaskListener
 from .completions import CompletionListener
@@ -54,7 +61,7 @@ class Reconnection:
         if not self._plugin or scheduler_id(self._client) != self._scheduler:
             logger.warning("Executor %s reconnected to a scheduler that does not have its tasks: "
                            "they fail with ExecutorLost", self._executor.label)
-            self._completions.fail_all_pending()
+            self._completions.lost = True
             for future in held:
                 future._replacement = failed_future(ExecutorLost(future.tid, self._executor.label))
             return
@@ -85,6 +92,7 @@ class Reconnection:
                     again.append((key, *self._completions.submitted[key], future))
                 elif key in held:
                     held[key]._replacement = failed_future(ExecutorLost(held[key].tid, self._executor.label))
+                    cancel_locally(self._client, key)  # a reader waiting on it turns to the replacement
         if again:
             logger.info("Executor %s: submitting %d tasks again, lost with the connection",
                         self._executor.label, len(again))

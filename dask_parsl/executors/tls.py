@@ -4,8 +4,8 @@ A Dask scheduler runs whatever function it is sent, and every user of a shared l
 node can connect to 127.0.0.1; with TLS, only a process holding the run's certificate
 can. Each cluster gets a temporary self-signed certificate (``Security.temporary()``),
 valid for its scheduler, workers and clients. It is also written, with its key, to
-``run_dir/NNN/tls/dask-parsl.pem`` (mode 0600), so another process of yours can connect
-(``security_from``). Batch jobs read it the way dask-jobqueue's ``security=`` ships it,
+``run_dir/NNN/tls/<executor label>.pem`` (mode 0600), so another process of yours can
+connect (``security_from``). Batch jobs read it the way dask-jobqueue's ``security=`` ships it,
 from files in its ``shared_temp_directory``: the run directory, which compute nodes share.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from distributed import Security
 
 from .. import settings
 
-PEM_NAME = os.path.join("tls", "dask-parsl.pem")
+TLS_DIR = "tls"
 
 
 def encrypted(given: bool | None = None) -> bool:
@@ -24,10 +24,11 @@ def encrypted(given: bool | None = None) -> bool:
     return bool(settings.get("encrypted")) if given is None else given
 
 
-def temporary_security(run_dir: str) -> Security:
-    """A temporary certificate for one cluster, also written 0600 under ``run_dir``."""
+def temporary_security(run_dir: str, label: str) -> Security:
+    """A temporary certificate for the cluster of executor ``label``, also written 0600
+    under ``run_dir``."""
     security = Security.temporary()
-    path = os.path.join(run_dir, PEM_NAME)
+    path = os.path.join(run_dir, TLS_DIR, f"{label}.pem")
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as pem:
@@ -35,8 +36,16 @@ def temporary_security(run_dir: str) -> Security:
     return security
 
 
-def security_from(run_dir: str) -> Security:
-    """What another client needs to connect to the cluster of the run in ``run_dir``
-    (``runinfo/000``): ``Client(address, security=security_from(run_dir))``."""
-    path = os.path.join(run_dir, PEM_NAME)
+def security_from(run_dir: str, label: str | None = None) -> Security:
+    """What another client needs to connect to a cluster that the run in ``run_dir``
+    (``runinfo/000``) started: ``Client(address, security=security_from(run_dir))``.
+    ``label`` names the executor, if the run started clusters for several."""
+    directory = os.path.join(run_dir, TLS_DIR)
+    if label is None:
+        found = sorted(name[:-4] for name in os.listdir(directory) if name.endswith(".pem"))
+        if len(found) != 1:
+            raise ValueError(f"{directory} holds the certificates of executors {found}: "
+                             "say which with security_from(run_dir, label)")
+        label = found[0]
+    path = os.path.join(directory, f"{label}.pem")
     return Security(tls_ca_file=path, tls_client_cert=path, tls_client_key=path, require_encryption=True)

@@ -21,6 +21,7 @@ from .client import (
     add_client_stream_handler,
     after_client_reconnects,
     after_client_stream_handler,
+    cancel_locally,
     scheduler_id,
     send_to_scheduler,
 )
@@ -59,6 +60,7 @@ from .scheduler import (
     tasks_waiting_for_a_worker,
     uncount_lost_worker,
     unrunnable_since,
+    want_keys,
 )
 from .worker_slots import (
     release_worker_slot_while_clients_wait,
@@ -74,6 +76,7 @@ __all__ = [
     "after_client_stream_handler",
     "before_task_erred",
     "before_worker_removed",
+    "cancel_locally",
     "client_keys",
     "fail_task",
     "graph_value",
@@ -100,6 +103,7 @@ __all__ = [
     "unrunnable_since",
     "untested_versions",
     "user_arguments",
+    "want_keys",
     "warn_about_untested_versions",
     "workers_per_job",
 ]

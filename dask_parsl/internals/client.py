@@ -1,11 +1,14 @@
 """The client's stream-handler table: completions in bulk, messages to the scheduler."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable
 
 from distributed import Client
 
 from .probes import _require
+
+logger = logging.getLogger(__name__)
 
 
 # -- the client's streams (distributed 2026.8.0) -----------------------------------------
@@ -25,6 +28,14 @@ def after_client_stream_handler(client: Client, op: str, after: Callable[..., No
 def add_client_stream_handler(client: Client, op: str, handler: Callable[..., None]) -> None:
     """Handle ``op`` messages the scheduler sends this client (tested on distributed 2026.8.0)."""
     _require(client, "_stream_handlers", "distributed.Client")[op] = handler
+
+
+def cancel_locally(client: Client, key: Any) -> None:
+    """Cancel the client's future of ``key`` without telling the scheduler, so whoever waits
+    on it stops waiting (``Client.futures``; tested on distributed 2026.8.0)."""
+    state = _require(client, "futures", "distributed.Client").get(key)
+    if state is not None:
+        state.cancel()
 
 
 def scheduler_id(client: Client) -> str | None:
@@ -48,6 +59,9 @@ def after_client_reconnects(client: Client, after: Callable[[], None]) -> None:
     async def reconnect() -> None:
         await original()
         if client.status == "running":
-            after()
+            try:  # the client's report loop goes on whatever happens here
+                after()
+            except Exception:
+                logger.exception("Taking the tasks back after a reconnection failed")
 
     client._reconnect = reconnect

@@ -6,6 +6,8 @@ import heapq
 import time
 from typing import Any, Callable
 
+from distributed.scheduler import ClientState
+
 
 # -- the scheduler (distributed 2026.8.0) ------------------------------------------------
 def before_task_erred(scheduler: Any, before: Callable[[Any, str, dict], bool]) -> None:
@@ -86,6 +88,23 @@ def client_keys(scheduler: Any, client: str) -> list:
     """The keys ``client`` wants (``ClientState.wants_what``; tested on 2026.8.0)."""
     state = scheduler.clients.get(client)
     return [ts.key for ts in state.wants_what] if state is not None else []
+
+
+def want_keys(scheduler: Any, holder: str, keys: list) -> None:
+    """Make ``holder`` (a name of no connected client) want ``keys``, so the scheduler keeps
+    them, without reporting on them to anyone (``ClientState``, ``TaskState.who_wants``;
+    ``client_desires_keys`` would report finished ones to every client wanting them,
+    including one whose stream just closed; tested on 2026.8.0)."""
+    state = scheduler.clients.get(holder)
+    if state is None:
+        state = scheduler.clients[holder] = ClientState(holder)
+    for key in keys:
+        ts = scheduler.tasks.get(key)
+        if ts is not None:
+            if ts.who_wants is None:
+                ts.who_wants = set()
+            ts.who_wants.add(state)
+            state.wants_what.add(ts)
 
 
 def stop_wanting(scheduler: Any, holder: str, keys: list) -> None:

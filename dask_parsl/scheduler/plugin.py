@@ -43,6 +43,7 @@ import weakref
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from distributed.comm import CommClosedError
 from distributed.core import Status
 from distributed.diagnostics.plugin import SchedulerPlugin
 from distributed.protocol import deserialize, pickle, to_serialize
@@ -178,17 +179,17 @@ class WorkflowPlugin(SchedulerPlugin):
             self.holds.hold(client, seconds, expired=self._forget_kernel)
 
     def _reclaim(self, client: str = "", keys: list | tuple = (), **_: Any) -> None:
-        unknown, missed = self.holds.reclaim(client, list(keys))
         comm = self.scheduler.client_comms.get(client)
         if comm is None:
             return
+        # the reports that waited go first, while their tasks are still pending in the kernel;
         # every retry decision still held is asked again: one asked just before the drop may be lost
-        events = [event for event in missed if event["kind"] != "decide"]
+        events = [event for event in self.holds.missed_by(client) if event["kind"] != "decide"]
         events += [held[2] for key, held in self._held.items()
                    if self._kernel_of(self.scheduler.tasks.get(key)) == client]
         if events:
             comm.send({"op": EVENTS_OP, "events": events})
-        comm.send({"op": UNKNOWN_KEYS_OP, "keys": unknown})
+        comm.send({"op": UNKNOWN_KEYS_OP, "keys": self.holds.reclaim(client, list(keys))})
 
     def _workflow_status(self, client: str = "", run_id: str = "", apps: dict | None = None,
                          retried: dict | None = None, failures: list | None = None,
@@ -241,7 +242,10 @@ class WorkflowPlugin(SchedulerPlugin):
         task was rescheduled meanwhile (its worker left), a "no" fails it where it is."""
         held = self._held.get(key)
         ts = self.scheduler.tasks.get(key)
-        if held is None or ts is None or held[1].get("run_id") != run_id:
+        if ts is None:  # forgotten meanwhile
+            self._held.pop(key, None)
+            return
+        if held is None or held[1].get("run_id") != run_id:
             return
         del self._held[key]
         stimulus_id, msg, _ = held
@@ -392,10 +396,13 @@ class WorkflowPlugin(SchedulerPlugin):
     def _deliver(self, client: str, event: dict) -> None:
         """Send ``event`` to ``client``, or keep it until it reconnects."""
         comm = self.scheduler.client_comms.get(client)
-        if comm is not None:
-            comm.send({"op": EVENTS_OP, "events": [event]})
-        else:
+        if comm is None or self.holds.holding(client):
             self.holds.missed(client, event)
+            return
+        try:
+            comm.send({"op": EVENTS_OP, "events": [event]})
+        except CommClosedError:  # its stream is closing; the hold that follows keeps the next ones
+            logger.info("Client %s left before a report about %s reached it", client, event.get("key"))
 
 
 def fail_tasks_waiting_for_workers(scheduler: Any, batch_message: str) -> int:

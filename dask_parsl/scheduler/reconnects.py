@@ -16,7 +16,7 @@ import asyncio
 import logging
 from typing import Any, Callable, NamedTuple
 
-from ..internals import client_keys, stop_wanting
+from ..internals import client_keys, stop_wanting, want_keys
 
 logger = logging.getLogger(__name__)
 
@@ -41,15 +41,18 @@ class ClientHolds:
         self._kernel_of_holder: dict[str, str] = {}
 
     def hold(self, client: str, seconds: float, expired: Callable[[str], None]) -> None:
-        """Keep what ``client`` wants for ``seconds``; then release it and call ``expired(client)``."""
-        holder = HOLDER_PREFIX + client
+        """Keep what ``client`` wants for ``seconds``; then call ``expired(client)`` and
+        release it. A client that drops again before taking its keys back adds to its hold."""
         keys = client_keys(self.scheduler, client)
-        self.scheduler.client_desires_keys(keys, holder)
-        timer = asyncio.get_running_loop().call_later(seconds, self._expire, client, expired)
-        self._holds[client] = _Hold(holder, keys, timer, [])
-        self._kernel_of_holder[holder] = client
+        hold = self._holds.get(client)
+        if hold is None:
+            timer = asyncio.get_running_loop().call_later(seconds, self._expire, client, expired)
+            hold = self._holds[client] = _Hold(HOLDER_PREFIX + client, [], timer, [])
+            self._kernel_of_holder[hold.holder] = client
+        want_keys(self.scheduler, hold.holder, keys)
+        hold.keys.extend(keys)
         logger.info("Client %s lost its connection: keeping its %d keys for %.0f s while it reconnects",
-                    client, len(keys), seconds)
+                    client, len(hold.keys), seconds)
 
     def holding(self, client: str) -> bool:
         return client in self._holds
@@ -64,27 +67,36 @@ class ClientHolds:
         if hold is not None:
             hold.missed.append(event)
 
-    def reclaim(self, client: str, keys: list) -> tuple[list, list]:
-        """``client`` is back and wants ``keys``: ``(keys this scheduler does not know,
-        the reports that waited)``."""
+    def missed_by(self, client: str) -> list:
+        """The reports that waited for ``client`` (taken: they are sent now)."""
+        hold = self._holds.get(client)
+        if hold is None:
+            return []
+        missed = list(hold.missed)
+        hold.missed.clear()
+        return missed
+
+    def reclaim(self, client: str, keys: list) -> list:
+        """``client`` is back and wants ``keys``: want them for it again, drop its hold,
+        and return those this scheduler does not know."""
         tasks = self.scheduler.tasks
         known = [key for key in keys if key in tasks]
-        self.scheduler.client_desires_keys(known, client)
-        hold = self._release(client)
-        unknown = [key for key in keys if key not in tasks]
-        if hold is not None:
-            logger.info("Client %s reconnected: %d keys back, %d unknown", client, len(known), len(unknown))
-        return unknown, hold.missed if hold is not None else []
-
-    def _release(self, client: str) -> _Hold | None:
+        self.scheduler.client_desires_keys(known, client)  # reports those that finished meanwhile
         hold = self._holds.pop(client, None)
         if hold is not None:
-            hold.timer.cancel()
-            del self._kernel_of_holder[hold.holder]
-            stop_wanting(self.scheduler, hold.holder, hold.keys)
-        return hold
+            self._release(hold)
+            logger.info("Client %s reconnected: %d keys back, %d unknown", client, len(known),
+                        len(keys) - len(known))
+        return [key for key in keys if key not in tasks]
+
+    def _release(self, hold: _Hold) -> None:
+        hold.timer.cancel()
+        del self._kernel_of_holder[hold.holder]
+        stop_wanting(self.scheduler, hold.holder, hold.keys)
 
     def _expire(self, client: str, expired: Callable[[str], None]) -> None:
-        if self._release(client) is not None:
+        hold = self._holds.pop(client, None)
+        if hold is not None:
             logger.warning("Client %s did not reconnect: its tasks are released", client)
-            expired(client)
+            expired(client)  # while its tasks are still held: what waits for its kernel is decided
+            self._release(hold)

@@ -50,7 +50,7 @@ class HTTPSeparateTaskStaging(Staging):
     def stage_in(self, dm: DataManager, executor: str, file: File, parent_fut: Any) -> Any:
         file.local_path = _download_path(dm, executor, file)
         download = dm.internal_app(executor, _download)
-        return download(file.url, outputs=[file], parent_fut=parent_fut,
+        return download(file.url, _working_dir(dm, executor), outputs=[file], parent_fut=parent_fut,
                         _parsl_staging_inhibit=True).outputs[0]
 
 
@@ -112,9 +112,10 @@ DEFAULT_STAGING: list[Staging] = [NoOpFileStaging(), FTPSeparateTaskStaging(),
 
 
 # -- the staging tasks (run on workers) --------------------------------------------
-def _download(url: str, outputs: list, parent_fut: Any = None, _parsl_staging_inhibit: bool = True) -> None:
+def _download(url: str, working_dir: str, outputs: list, parent_fut: Any = None,
+              _parsl_staging_inhibit: bool = True) -> None:
     target = outputs[0].local_path
-    _check_inside(os.path.dirname(os.path.dirname(target)), target, url)
+    _check_inside(working_dir, target, url)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     partial = f"{target}.{uuid.uuid4().hex}.part"
     try:

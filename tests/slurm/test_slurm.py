@@ -225,3 +225,10 @@ def test_the_scheduler_listens_where_its_workers_reach_it_over_tls_and_the_dashb
     assert {ip for ip, port in listening if port == scheduler_port} == {get_ip()}
     assert {ip for ip, port in listening if port == dashboard_port} == {"127.0.0.1"}
     assert set(worker_ips) == {get_ip(), "127.0.0.1"}  # the worker, and its dashboard
+
+
+def test_a_batch_cluster_without_encryption_runs_over_tcp(run_dir):
+    executor = HighThroughputExecutor(label="slurm", provider=two_single_core_jobs(), encrypted=False)
+    with parsl.load(Config(executors=[executor], run_dir=run_dir)):
+        assert executor.client.scheduler.address.startswith("tcp://")
+        assert add(1, 2).result(timeout=120) == 3
