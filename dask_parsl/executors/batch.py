@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import logging
 import math
+import shlex
 import shutil
 import socket
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import dask.config
 from distributed.core import Status
 from distributed.deploy import Adaptive
+from distributed.utils import get_ip
 
 from ..errors import ConfigurationError
 from ..internals import jobs_created, start_missing_jobs, workers_per_job
-from ..scheduler.plugin import fail_tasks_waiting_for_workers
+from ..scheduler.app_tasks import fail_tasks_waiting_for_workers
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +94,25 @@ def make_batch_cluster(name: str, **options: Any) -> Any:
     if options.get("processes", section.get("processes")) is None and cores is not None:
         options["processes"] = int(cores)  # one single-threaded worker per core, as Parsl runs apps
     return cls(**options)
+
+
+def listen_where_reached(batch_system: str, options: dict) -> None:
+    """Make a batch cluster's servers listen only where they are reached, unless the options
+    say otherwise: dashboards (which have no authentication) on loopback; the scheduler
+    on the one address of the interface given, else of the default route; each worker on
+    its address toward the scheduler (else they would listen on every interface)."""
+    given = options.get("scheduler_options", {})
+    options["scheduler_options"] = {"dashboard_address": "127.0.0.1:0", **given}
+    worker_args = options.get("worker_extra_args", [])
+    if not {"--dashboard-address", "--no-dashboard"} & set(worker_args):
+        options["worker_extra_args"] = worker_args = [*worker_args, "--dashboard-address", "127.0.0.1:0"]
+    interface = options.get("interface") or dask.config.get(f"jobqueue.{batch_system}.interface", None)
+    if interface or "host" in given or "interface" in given:
+        return  # dask-jobqueue binds the interface's address
+    host = options["scheduler_options"]["host"] = get_ip()
+    python = options.get("python") or sys.executable
+    route = shlex.quote(f"from distributed.utils import get_ip; print(get_ip({host!r}))")
+    options["worker_extra_args"] = [*worker_args, "--host", f'"$({shlex.quote(python)} -c {route})"']
 
 
 def start_jobs(cluster: Any, jobs: int = 0, minimum_jobs: int | None = None,

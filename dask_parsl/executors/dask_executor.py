@@ -4,15 +4,12 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import os
-import shlex
-import sys
 import time
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import dask.config
 from dask.utils import parse_timedelta
 from distributed import Client, LocalCluster
-from distributed.utils import get_ip
 
 from .. import parsl_aliases, settings
 from ..dataflow.errors import ExecutorLost
@@ -25,7 +22,7 @@ from ..scheduler.plugin import WorkflowPlugin
 from ..scheduler.task_logs import WorkerTaskLogs
 from . import tls
 from .base import Executor, TaskListener
-from .batch import ClusterPlan, free_port, make_batch_cluster, start_jobs
+from .batch import ClusterPlan, free_port, listen_where_reached, make_batch_cluster, start_jobs
 from .batching import GraphBatcher
 from .completions import CompletionListener
 from .job_renewal import renew_jobs_before_walltime
@@ -111,7 +108,7 @@ class DaskExecutor(Executor):
         port = free_port(*plan.scheduler_ports) if plan.scheduler_ports else None
         if plan.batch_system is not None:
             options = dict(plan.options)
-            _listen_where_reached(plan.batch_system, options)
+            listen_where_reached(plan.batch_system, options)
             if port:
                 options["scheduler_options"]["port"] = port
             resources = options.pop("resources", None)
@@ -385,25 +382,6 @@ def _plan_from(provider: Any, options: dict, jobs: int | None, minimum_jobs: int
     if maximum_jobs is not None:
         plan.maximum_jobs = maximum_jobs
     return plan
-
-
-def _listen_where_reached(batch_system: str, options: dict) -> None:
-    """Make a batch cluster's servers listen only where they are reached, unless the options
-    say otherwise: dashboards (which have no authentication) on loopback; the scheduler
-    on the one address of the interface given, else of the default route; each worker on
-    its address toward the scheduler (else they would listen on every interface)."""
-    given = options.get("scheduler_options", {})
-    options["scheduler_options"] = {"dashboard_address": "127.0.0.1:0", **given}
-    worker_args = options.get("worker_extra_args", [])
-    if not {"--dashboard-address", "--no-dashboard"} & set(worker_args):
-        options["worker_extra_args"] = worker_args = [*worker_args, "--dashboard-address", "127.0.0.1:0"]
-    interface = options.get("interface") or dask.config.get(f"jobqueue.{batch_system}.interface", None)
-    if interface or "host" in given or "interface" in given:
-        return  # dask-jobqueue binds the interface's address
-    host = options["scheduler_options"]["host"] = get_ip()
-    python = options.get("python") or sys.executable
-    route = shlex.quote(f"from distributed.utils import get_ip; print(get_ip({host!r}))")
-    options["worker_extra_args"] = [*worker_args, "--host", f'"$({shlex.quote(python)} -c {route})"']
 
 
 def _no_default_client() -> bool:

@@ -46,8 +46,7 @@ from typing import TYPE_CHECKING, Any
 from distributed.comm import CommClosedError
 from distributed.core import Status
 from distributed.diagnostics.plugin import SchedulerPlugin
-from distributed.protocol import deserialize, pickle, to_serialize
-from distributed.protocol.serialize import Serialize, Serialized
+from distributed.protocol import pickle, to_serialize
 from tornado.ioloop import PeriodicCallback
 
 from ..apps.call import AppCall
@@ -62,16 +61,16 @@ from ..internals import (
     retry_erred_task,
     retry_task_of_lost_worker,
     tasks_probably_running_on,
-    tasks_waiting_for_a_worker,
     uncount_lost_worker,
-    unrunnable_since,
 )
+from .app_tasks import app_call_of, fail_unrunnable_tasks, task_id
 from .board import PLUGIN_NAME, WorkflowBoard
-from .errors import JobSubmissionFailed, ResourcesUnavailable, WorkerLost
+from .errors import WorkerLost
 from .events import EVENTS_OP, RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP, run_times
 from .lost_workers import TASK_STARTED_OP, LossLedger, job_of, memory_cause
 from .reconnects import RECLAIM_OP, UNKNOWN_KEYS_OP, ClientHolds
-from .task_logs import is_app_task, quiet_app_tasks
+from .task_logs import quiet_app_tasks
+from .worker_exceptions import NotLoadable, exception_bytes, load_exception
 
 if TYPE_CHECKING:
     from distributed import Scheduler
@@ -95,7 +94,8 @@ class WorkflowPlugin(SchedulerPlugin):
 
     async def start(self, scheduler: Scheduler) -> None:
         self.scheduler = scheduler
-        self._unrunnable_check = PeriodicCallback(self._fail_unrunnable, 1000)
+        self._unrunnable_check = PeriodicCallback(
+            lambda: fail_unrunnable_tasks(scheduler, self.unrunnable_timeout), 1000)
         self._unrunnable_check.start()
         #: failed tries per app name, by outcome: "retried", "worker_lost", "memory", "failed"
         self.counts: dict[str, Counter] = {}
@@ -140,7 +140,7 @@ class WorkflowPlugin(SchedulerPlugin):
         if start != "processing" and finish != "processing":
             return
         ts = self.scheduler.tasks.get(key)
-        call = _app_call_of(ts)
+        call = app_call_of(ts)
         if call is None:
             return
         if finish == "processing":
@@ -202,7 +202,7 @@ class WorkflowPlugin(SchedulerPlugin):
     # -- decisions ------------------------------------------------------------------------
     def _task_erred(self, key: Any, stimulus_id: str, msg: dict) -> bool:
         ts = self.scheduler.tasks.get(key)
-        call = _app_call_of(ts)
+        call = app_call_of(ts)
         if call is None or ts.state != "processing" or ts.run_id != msg.get("run_id"):
             return True
         if call.retry is not None and call.retry.handler_on_client:
@@ -210,7 +210,7 @@ class WorkflowPlugin(SchedulerPlugin):
             if kernel is not None:
                 self._ask_kernel(ts, kernel, stimulus_id, msg)
                 return False
-        error = _load_exception(msg.get("exception"))
+        error = load_exception(msg.get("exception"))
         retry = self._charge(ts, call, error, "retried", msg.get("worker"), run_times(msg.get("startstops")),
                              texts=(msg.get("exception_text"), msg.get("traceback_text")))
         retry_erred_task(ts, retry)
@@ -221,7 +221,7 @@ class WorkflowPlugin(SchedulerPlugin):
         """Hold the failed try of ``ts`` and send it to its kernel, whose retry_handler decides
         (``lost``: the try ended with its worker, which the task was charged for)."""
         try:
-            exception = _exception_bytes(msg.get("exception"))
+            exception = exception_bytes(msg.get("exception"))
         except Exception:  # the kernel makes do with exception_text
             exception = None
         event = {"kind": "decide", "key": ts.key, "run_id": msg.get("run_id"), "exception": exception,
@@ -249,22 +249,22 @@ class WorkflowPlugin(SchedulerPlugin):
             return
         del self._held[key]
         stimulus_id, msg, _ = held
-        call = _app_call_of(ts)
+        call = app_call_of(ts)
         if call is not None:
             self.counts.setdefault(call.name, Counter())["retried" if retry else "failed"] += 1
             if fail_cost is not None:  # the budget lost workers are charged to, here
                 record = self._tries.get(ts)
                 if record is None:
-                    record = self._tries[ts] = new_try_record(_task_id(key), call.name)
+                    record = self._tries[ts] = new_try_record(task_id(key), call.name)
                 record["fail_cost"], record["fail_count"] = fail_cost, fail_count
         if exception is not None:
             msg["exception"] = to_serialize(exception)
-            msg["exception_text"] = repr(_load_exception(exception))
+            msg["exception_text"] = repr(load_exception(exception))
         if ts.state == "processing" and ts.run_id == msg.get("run_id"):
             retry_erred_task(ts, retry)
             handle_task_erred(self.scheduler, key, stimulus_id, msg)
         elif not retry and ts.state in _WAITING_OR_RUNNING:
-            fail_task(self.scheduler, ts, _load_exception(msg.get("exception")))
+            fail_task(self.scheduler, ts, load_exception(msg.get("exception")))
 
     def _kernel_of(self, ts: Any) -> str | None:
         """The kernel client that holds ``ts``, connected or reconnecting, if any."""
@@ -290,7 +290,7 @@ class WorkflowPlugin(SchedulerPlugin):
         started = {ts for ts in ws.processing if self._started_on.get(ts) == address}
         started = started or tasks_probably_running_on(ws)
         for ts in list(ws.processing):
-            call = _app_call_of(ts)
+            call = app_call_of(ts)
             if call is None:
                 continue
             # free of charge and not counted by Dask: a task only queued there, a worker that
@@ -321,7 +321,7 @@ class WorkflowPlugin(SchedulerPlugin):
         cause = memory_cause(msg, ws.memory_limit if ws is not None else None)
         job, tasks = self.losses.memory_killed(address, cause)
         for ts in tasks:  # removed before the nanny's word came: charge the tries now
-            call = _app_call_of(ts)
+            call = app_call_of(ts)
             if call is None or ts.state not in _WAITING_OR_RUNNING:
                 continue
             uncount_lost_worker(ts)
@@ -346,20 +346,6 @@ class WorkflowPlugin(SchedulerPlugin):
         retry = self._charge(ts, call, error, "worker_lost", address, lost=(address, job))
         retry_task_of_lost_worker(self.scheduler, ts, retry)
 
-    def _fail_unrunnable(self) -> None:
-        """Fail app tasks that have waited too long for resources no connected worker has
-        (while no worker is connected, jobs may still be queued: keep waiting)."""
-        workers = self.scheduler.workers
-        if not workers:
-            return
-        now = time.monotonic()
-        for ts, since in unrunnable_since(self.scheduler):
-            if now - since < self.unrunnable_timeout or _app_call_of(ts) is None:
-                continue
-            offered = sorted({name for ws in workers.values() for name in ws.resources})
-            error = ResourcesUnavailable(ts.key, dict(ts.resource_restrictions or {}), offered, now - since)
-            fail_task(self.scheduler, ts, error)
-
     def _charge(self, ts: Any, call: AppCall, error: BaseException, reason: str, worker: str | None,
                 times: tuple[float, float] | None = None, lost: tuple | None = None,
                 afterwards: bool = False, texts: tuple | None = None) -> bool:
@@ -369,7 +355,7 @@ class WorkflowPlugin(SchedulerPlugin):
         sent along when the exception cannot be loaded here (nor, then, in the kernel)."""
         record = self._tries.get(ts)
         if record is None:
-            record = self._tries[ts] = new_try_record(_task_id(ts.key), call.name)
+            record = self._tries[ts] = new_try_record(task_id(ts.key), call.name)
         cost_before = record["fail_cost"]
         retry = charge_failed_try(call.retry, record, error)  # no handler here: it cannot raise
         self.counts.setdefault(call.name, Counter())[reason if retry else "failed"] += 1
@@ -380,7 +366,7 @@ class WorkflowPlugin(SchedulerPlugin):
         if lost is not None:
             event["lost"] = {"worker": lost[0], "job": lost[1], "cause": getattr(error, "cause", None),
                              "afterwards": afterwards, "time": time.time()}
-        if texts is not None and isinstance(error, _NotLoadable):
+        if texts is not None and isinstance(error, NotLoadable):
             event["error"] = f"{texts[0]} (not loadable here: {error})"[:2000]
             event["texts"] = [str(text)[:20_000] if text else None for text in texts]
         self._send(ts, event, self._kernels)
@@ -404,49 +390,3 @@ class WorkflowPlugin(SchedulerPlugin):
         except CommClosedError:  # its stream is closing; the hold that follows keeps the next ones
             logger.info("Client %s left before a report about %s reached it", client, event.get("key"))
 
-
-def fail_tasks_waiting_for_workers(scheduler: Any, batch_message: str) -> int:
-    """Fail the app tasks waiting for a worker while none is connected, because the
-    jobs that would bring workers were rejected; returns how many failed."""
-    if scheduler.workers:  # the waiting tasks will run on these
-        return 0
-    waiting = [ts for ts in tasks_waiting_for_a_worker(scheduler) if _app_call_of(ts) is not None]
-    for ts in waiting:
-        fail_task(scheduler, ts, JobSubmissionFailed(ts.key, batch_message))
-    return len(waiting)
-
-
-def _app_call_of(ts: Any) -> AppCall | None:
-    return ts.run_spec.func if is_app_task(ts) else None
-
-
-def _task_id(key: Any) -> Any:
-    try:
-        return int(str(key).rsplit("-", 1)[1])
-    except (IndexError, ValueError):
-        return key
-
-
-def _exception_bytes(payload: Any) -> Any:
-    """The pickled exception of a worker's report, as it came (the scheduler may not be
-    able to load its class; the kernel can)."""
-    if isinstance(payload, Serialized):
-        return deserialize(payload.header, payload.frames)
-    if isinstance(payload, Serialize):
-        return payload.data
-    return payload
-
-
-class _NotLoadable(RuntimeError):
-    """Stands for a worker's exception that the scheduler cannot unpickle."""
-
-
-def _load_exception(payload: Any) -> BaseException:
-    """The exception a worker reported, as an object."""
-    try:
-        payload = _exception_bytes(payload)
-        if isinstance(payload, (bytes, bytearray, memoryview)):
-            payload = pickle.loads(payload)
-    except Exception as error:  # the exception's class is not importable here
-        return _NotLoadable(f"{type(error).__name__}: {error}")
-    return payload if isinstance(payload, BaseException) else RuntimeError(repr(payload))
