@@ -18,9 +18,8 @@ class ZipAuthorityError(ParslError):
         return f"zip: URLs name a local zip file and cannot have a host: {self.url}"
 
 
-class UnsafeStagingPath(ParslError, ValueError):
-    """A URL would make staging write outside its directory: a ``zip:`` member name with
-    ``..`` or a leading ``/``, or an ``http``/``ftp`` URL whose path names no file."""
+class _UrlError(ParslError):
+    """An error about staging the file at ``url``, for ``reason``."""
 
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(url, reason)
@@ -28,21 +27,19 @@ class UnsafeStagingPath(ParslError, ValueError):
 
     def __reduce__(self):
         return type(self), (self.url, self.reason)
+
+
+class UnsafeStagingPath(_UrlError, ValueError):
+    """A URL would make staging write outside its directory: a ``zip:`` member name with
+    ``..`` or a leading ``/``, or an ``http``/``ftp`` URL whose path names no file."""
 
     def __str__(self) -> str:
         return f"cannot stage {_without_password(self.url)}: {self.reason}"
 
 
-class StagingFailed(ParslError):
+class StagingFailed(_UrlError):
     """A file could not be staged in from its URL; ``reason`` says what the server or the
     network answered. The URL is shown without its password."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(url, reason)
-        self.url, self.reason = url, reason
-
-    def __reduce__(self):
-        return type(self), (self.url, self.reason)
 
     def __str__(self) -> str:
         advice = ""
