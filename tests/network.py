@@ -2,6 +2,8 @@
 import socket
 import threading
 
+from servers import free_port
+
 
 class CuttableProxy:
     """Forwards connections on ``port`` to ``target`` (host, port) until ``cut()``: then
@@ -15,9 +17,7 @@ class CuttableProxy:
         self._lock = threading.Lock()
         self._listener = None
         self._swallowing = False
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.restore()
 
     @property

@@ -154,7 +154,8 @@ class DataFlowKernel:
         if self.events.subscribers:
             self.events.state_changed(record)
         try:
-            check_app_keywords(app.__name__, kwargs)
+            if kwargs:  # (most calls have none: nothing to check)
+                check_app_keywords(app.__name__, kwargs)
             outputs = kwargs.get("outputs")
             if outputs:
                 future._outputs = [DataFuture(future, f, record.id)
