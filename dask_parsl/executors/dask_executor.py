@@ -148,19 +148,21 @@ class DaskExecutor(Executor):
             self.cluster = self._make_cluster()
             self._owns_cluster = True
         self._owns_client = True
-        return Client(self.cluster, set_as_default=_no_default_client())
+        # the client's own reconnection attempts and calls to its scheduler give up when the kernel does
+        return Client(self.cluster, set_as_default=_no_default_client(),
+                      timeout=max(self._reconnect_timeout, 1.0))
 
     def start(self, run_dir: str, listener: TaskListener, config: Any = None) -> None:
         """Connect to (or start) the cluster, register ``WorkflowPlugin`` on its
         scheduler, submit the first batch jobs, and begin accepting tasks."""
         self.run_dir = run_dir
         self.working_dir = self._working_dir_given or os.path.join(run_dir, "staging")
+        self._reconnect_timeout = parse_timedelta(settings.get("reconnect-timeout"))
         self.client = self._connect()
         for plugin in self._plan.worker_plugins if self._plan is not None else ():
             self.client.register_plugin(plugin)  # before any task runs (accelerator pinning)
         if parsl_aliases.installed():  # under dask-parsl run: functions may refer to parsl.*
             parsl_aliases.register_on(self.client)
-        self._reconnect_timeout = parse_timedelta(settings.get("reconnect-timeout"))
         if settings.get("scheduler-plugin"):
             self._register_plugin()
             self._subscribe({"op": SUBSCRIBE_OP})  # this client's tries come back
@@ -319,20 +321,31 @@ class DaskExecutor(Executor):
 
     def fetch(self, future: Any) -> Any:
         """The result of ``future``, held by a worker. If the connection to the scheduler
-        dropped, its dask future was cancelled: wait (up to ``parsl.reconnect-timeout``)
-        for the reconnection to bind a new one, or to find the result gone (``ExecutorLost``)."""
+        dropped (before or while fetching), its dask future was cancelled: wait (up to
+        ``parsl.reconnect-timeout``) for the reconnection to bind a new one, or to find the
+        result gone (``ExecutorLost``)."""
         deadline = time.monotonic() + self._reconnect_timeout
         while True:
             remote = future._remote
             try:
                 return self.client.gather(remote)
-            except concurrent.futures.CancelledError:
+            except (concurrent.futures.CancelledError, OSError) as error:
+                if isinstance(error, OSError) and not self._connection_dropped():
+                    raise  # not the scheduler's connection: a worker's
                 if future._replacement is not None:  # the scheduler it is on now never had it
                     return future._replacement.result()
                 if future._remote is remote and (self.client.status in ("closing", "closed", "failed")
                                                  or time.monotonic() > deadline):
                     raise ExecutorLost(future.tid, self.label) from None
                 time.sleep(0.05)
+
+    def _connection_dropped(self, within: float = 1.0) -> bool:
+        """Whether the client loses its scheduler within ``within`` seconds (a fetch that
+        failed with the connection may see the error before the client does)."""
+        deadline = time.monotonic() + within
+        while self.client.status == "running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.client.status != "running"
 
     def result_sizes(self, remotes: list) -> list[int]:
         """The size in bytes of each finished remote result, as its worker measured it."""
