@@ -11,11 +11,13 @@ What is compared, on the same work and with the same idioms:
 
 * raw Dask: ``client.map(make_result, range(n), size=size, pure=False)``;
 * dask_parsl: ``[app(i, size=size) for i in range(n)]`` on a ``DaskExecutor`` given the very
-  same ``LocalCluster`` object (2 worker processes x 1 thread) as raw Dask;
+  same ``LocalCluster`` object (2 worker processes x 1 thread) as raw Dask. That cluster has
+  the TLS of dask_parsl's embedded default (a temporary certificate), unless
+  ``DASK_PARSL__ENCRYPTED=false``;
 * Parsl: the same apps on a ``HighThroughputExecutor`` with 2 workers (LocalProvider, one
   block), loaded once in a long-lived child process of the Parsl venv that takes commands on
-  stdin and answers with JSON lines. Its channel is unencrypted, like Dask's TCP comms
-  (``--parsl-encrypted`` turns on Parsl's default CurveZMQ encryption).
+  stdin and answers with JSON lines. Its channel is unencrypted, HTEX's default
+  (``--parsl-encrypted`` turns on its CurveZMQ encryption).
 
 Each map is timed from the first call until every result is in, two ways: fetching every
 result with Parsl's idiom ``[f.result() for f in futures]``, and only waiting
@@ -330,16 +332,20 @@ def app_chain(length: int) -> float:
 
 
 def start_cluster() -> LocalCluster:
-    """2 worker processes x 1 thread, with the scheduler setting of dask_parsl's embedded cluster."""
+    """2 worker processes x 1 thread, with the scheduler setting and the TLS of dask_parsl's
+    embedded cluster (a temporary certificate, unless ``parsl.encrypted`` is off)."""
     import dask.config
     from distributed import LocalCluster
+    from distributed.security import Security
 
     saturation = dask.config.get("parsl.local-cluster.worker-saturation", default=None)
     settings = {} if saturation is None else {"distributed.scheduler.worker-saturation": float(saturation)}
-    print(f"LocalCluster: 2 worker processes x 1 thread, worker-saturation={saturation}")
+    encrypted = dask.config.get("parsl.encrypted", default=False)
+    print(f"LocalCluster: 2 worker processes x 1 thread, worker-saturation={saturation}, "
+          f"TLS {'on' if encrypted else 'off'} (both Dask sides)")
     with dask.config.set(settings):
-        return LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                            host="127.0.0.1", dashboard_address=":0")
+        return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                            dashboard_address=":0", security=Security.temporary() if encrypted else None)
 
 
 def settle(client: Client) -> None:

@@ -19,7 +19,8 @@ def test_results_held_at_cleanup_are_kept_up_to_the_budget(cluster, run_dir, mon
     monkeypatch.setattr(held_results, "_fetch", lambda executor, futures: (batches.append(len(futures)),
                                                                          fetch(executor, futures)))
     monkeypatch.setattr(held_results, "FETCH_BATCH_BYTES", 40 * 1024)  # a batch of about 4 results
-    with dask.config.set({"parsl.cleanup.keep-results": "100kB"}):  # about 9 of the 20
+    with dask.config.set({"parsl.cleanup.keep-results": "100kB",  # about 9 of the 20
+                          "parsl.results.push-max-size": 0}):  # all on the workers, as large results are
         with parsl.load(Config(executors=[DaskExecutor(cluster=cluster)], run_dir=run_dir)):
             futures = [kilobytes(10) for _ in range(20)]
             for future in futures:

@@ -53,7 +53,9 @@ def test_identical_calls_on_a_running_parent_reuse_one_result(dfk, log, tmp_path
     assert [f.task_status() for f in children].count("memo_done") == 2
 
 
-def test_results_are_not_brought_to_the_client_to_be_hashed(dfk, log, tmp_path):
+def test_results_are_not_brought_to_the_client_to_be_hashed(load_dfk, log, tmp_path):
+    with dask.config.set({"parsl.results.push-max-size": 0}):  # results stay on workers, as large ones do
+        load_dfk()
     parent = cached_square(6, str(tmp_path / "parent.log"))
     parent.exception(timeout=60)
     child = cached_scale(parent, 3, log)

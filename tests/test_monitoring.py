@@ -458,11 +458,14 @@ READER = r"""
 import os, sqlite3, sys, time
 path, run_id, stop = sys.argv[1:4]
 connection = sqlite3.connect(path)  # the default timeout: 5 s
-while not os.path.exists(stop):
+def read():
     status = connection.execute("SELECT count(*) FROM status WHERE run_id = ?", (run_id,)).fetchone()[0]
     task = connection.execute("SELECT count(*) FROM task WHERE run_id = ?", (run_id,)).fetchone()[0]
     print(status, task, flush=True)
+while not os.path.exists(stop):
+    read()
     time.sleep(0.005)
+read()  # once the run has ended (a read under way then may have begun before its last rows)
 """
 
 

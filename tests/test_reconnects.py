@@ -78,12 +78,18 @@ def plus_one(x):
     return x + 1
 
 
+@python_app
+def zeros(n):
+    return bytes(n)
+
+
 def test_tasks_finish_once_when_the_connection_drops_and_comes_back(remote_scheduler, run_dir, tmp_path):
     proxy = CuttableProxy(("127.0.0.1", remote_scheduler))
     log, read = str(tmp_path / "ran.log"), []
     with parsl.load(Config(executors=[DaskExecutor(cluster=proxy.address)], run_dir=run_dir)):
-        early = slow_square(1, log, seconds=0)
-        while not early.done():  # finished, its result still on the worker
+        early = slow_square(1, log, seconds=0)  # its result comes back with its completion
+        large = zeros(1_000_000)  # its result stays on the worker until read
+        while not (early.done() and large.done()):
             time.sleep(0.05)
         slow = [slow_square(x, log) for x in (2, 3, 4, 5)]
         time.sleep(0.5)
@@ -92,17 +98,17 @@ def test_tasks_finish_once_when_the_connection_drops_and_comes_back(remote_sched
         time.sleep(0.3)
         proxy.cut()  # while two of them run
         during = plus_one(10)
-        read_during = threading.Thread(target=lambda: read.append(early.result(timeout=60)))
+        read_during = threading.Thread(target=lambda: read.append(len(large.result(timeout=60))))
         read_during.start()  # a finished result, read while the connection is down
         time.sleep(2.5)  # the two finish meanwhile
         proxy.restore()
-        after = [plus_one(future) for future in slow]
+        assert during.result(timeout=60) == 11  # reconnected
+        after = [plus_one(future) for future in [early, *slow]]  # from the workers that hold them
         assert [future.result(timeout=60) for future in slow] == [4, 9, 16, 25]
-        assert [future.result(timeout=60) for future in after] == [5, 10, 17, 26]
-        assert during.result(timeout=60) == 11
+        assert [future.result(timeout=60) for future in after] == [2, 5, 10, 17, 26]
         assert swallowed.result(timeout=60) == 21
         read_during.join(60)
-        assert read == [1]
+        assert read == [1_000_000]
     assert sorted(ran(log)) == ["1", "2", "3", "4", "5"], "a task ran twice"
     with Client(f"tcp://127.0.0.1:{remote_scheduler}") as client:  # a kernel that closed is not held
         clients = client.run_on_scheduler(lambda dask_scheduler: set(dask_scheduler.clients))

@@ -35,9 +35,10 @@ class AppFuture(LightFuture):
 
     A ``concurrent.futures.Future``: ``result()``, ``exception()``, ``done()``,
     ``add_done_callback()``, ``concurrent.futures.wait`` and ``as_completed`` work
-    as usual. A result stays on the Dask worker that computed it until
-    ``result()`` is called; passing the future to another app moves it worker
-    to worker, never through the client.
+    as usual. A result stays on the Dask worker that computed it; a small one
+    (``parsl.results.push-max-size``) also comes back with the task's completion,
+    a larger one when ``result()`` is called. Passing the future to another app
+    moves the result worker to worker, never through the client.
     """
 
     # set only for cached calls: the Dask token of the result, the checkpoint
@@ -53,6 +54,8 @@ class AppFuture(LightFuture):
     _stderr_future: DataFuture | None = None
     # set when the kernel charged the last try (its retry_handler said no): not counted again
     _final_try_counted = False
+    # the size of a result that came with the task's completion (``scheduler.pushed_results``)
+    _pushed_nbytes = 0
 
     def __init__(self, task_record: dict) -> None:
         super().__init__()
@@ -95,7 +98,8 @@ class AppFuture(LightFuture):
         return self.task_record["status"].name
 
     def result(self, timeout: float | None = None) -> Any:
-        """The call's return value, fetched from the worker that holds it.
+        """The call's return value (fetched from the worker that holds it, unless it
+        came back with the task's completion).
 
         Parameters
         ----------

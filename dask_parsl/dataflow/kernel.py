@@ -17,6 +17,8 @@ import time
 import uuid
 from typing import Any
 
+from dask.utils import parse_bytes
+
 from .. import settings
 from ..apps.autolog import default_std_autopath, name_auto_logs
 from ..apps.keywords import check_app_keywords
@@ -75,7 +77,7 @@ class DataFlowKernel:
         self.state_log = StateLog(self.run_id, logger)
         self.table = TaskTable(config.garbage_collect, self.resolver, self.state_log)
         self.events = EventStream()
-        self.outcomes = Outcomes(self.table, self.events)
+        self.outcomes = Outcomes(self.table, self.events, parse_bytes(settings.get("results.client-memory")))
         self._pool = concurrent.futures.ThreadPoolExecutor(
             config.internal_tasks_max_threads, thread_name_prefix="dask-parsl-internal")
         self.executors: dict[str, Any] = {}

@@ -15,12 +15,14 @@ from .errors import DependencyError, ExecutorLost, RemoteExceptionNotLoadable
 from .events import EventStream
 from .futures import ON_WORKER, AppFuture, DataFuture
 from .records import TaskRecord, TaskTable
+from .result_budget import ResultBudget
 from .retries import charge_lost_try, note_lost_try, note_retried_try
 from .states import States
 from .waiting import when_all_done
 
 if TYPE_CHECKING:
     from ..memo.launch import MemoLauncher
+    from ..scheduler.pushed_results import PushedResult
     from .remote_retries import RemoteRetries
 
 logger = logging.getLogger(__name__)
@@ -46,9 +48,11 @@ class Outcomes:
     """Finishes tasks: sets their futures, updates their records, publishes their
     final state; and handles what executors report about running tasks."""
 
-    def __init__(self, table: TaskTable, events: EventStream) -> None:
+    def __init__(self, table: TaskTable, events: EventStream, pushed_memory: int = 0) -> None:
         self.table = table
         self.events = events
+        #: the client memory the results that came with completions may take
+        self.pushed_results = ResultBudget(pushed_memory, table.finished)
         self.memo: MemoLauncher | None = None  # set by the kernel
         self.remote_retries: RemoteRetries | None = None  # set by the kernel
 
@@ -111,13 +115,20 @@ class Outcomes:
         when_all_done([dep for dep in record["depends"] if not dep.done()], fail)
 
     # -- what executors report (the executor's TaskListener) ------------------------------
-    def task_finished(self, future: AppFuture, succeeded: bool) -> None:
-        """The Dask task of ``future`` has finished."""
+    def task_finished(self, future: AppFuture, succeeded: bool, pushed: PushedResult | None = None) -> None:
+        """The Dask task of ``future`` has finished (``pushed``: its result, sent along)."""
         record = future.task_record
         if record.unfinished_future() is None:  # cancelled, or failed at cleanup
             return
         if succeeded:
-            self.complete(record, ON_WORKER, States.memo_done if record.from_memo else States.exec_done)
+            value = ON_WORKER
+            if pushed is not None and self.pushed_results.admit(pushed.nbytes):
+                try:
+                    value = pushed.load()
+                    future._pushed_nbytes = pushed.nbytes
+                except Exception:  # read from its worker instead, where the error shows as usual
+                    logger.debug("Could not load the result of task %s sent along", record.id, exc_info=True)
+            self.complete(record, value, States.memo_done if record.from_memo else States.exec_done)
         else:
             self.fail_unless_dependencies_failed(record, lambda: _remote_error(future),
                                                  counted=future._final_try_counted)
@@ -127,11 +138,12 @@ class Outcomes:
         self.fail(record, ExecutorLost(record["id"], record["executor"]))
 
     def results_held_by(self, executor: Any) -> list[AppFuture]:
-        """The finished futures whose results are on ``executor``'s workers, not fetched yet."""
+        """The finished futures whose results are on ``executor``'s workers (read here
+        already or not: later calls may take them from there)."""
         return [future for future in self.table.finished.alive()
                 if future._executor is executor and isinstance(future._remote, distributed.Future)
-                and future._replacement is None and future._entry is None
-                and future._stored_result() is ON_WORKER]
+                and future._replacement is None and future._entry is None and future._key is not None
+                and future.exception() is None]
 
     def submission_failed(self, future: AppFuture, error: Callable[[], BaseException]) -> None:
         self.fail_unless_dependencies_failed(future.task_record, error)

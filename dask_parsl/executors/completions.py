@@ -6,8 +6,9 @@ would cost a coroutine and a thread hop per task; instead a hook after each of
 those three messages (``internals.after_client_stream_handler``) puts the key on
 a queue, and one thread drains the queue in batches and completes the app
 futures. Reports about running tasks (tries and run times from
-``WorkflowPlugin``, memoization from workers) arrive on the same stream, through
-the same queue, in order.
+``WorkflowPlugin``, memoization from workers) and small results pushed by workers
+(``scheduler.pushed_results``) arrive on the same stream, through the same queue,
+before the completion they belong to.
 
 While the client reconnects to its scheduler (``reconnects``), its tasks stay
 pending; after ``reconnect_timeout`` seconds without a connection they fail with
@@ -24,14 +25,16 @@ from distributed import Client
 
 from ..internals import add_client_stream_handler, after_client_stream_handler
 from ..scheduler.events import EVENTS_OP
+from ..scheduler.pushed_results import RESULT_OP, PushedResult
 from .base import TaskListener
 
 logger = logging.getLogger(__name__)
 
 
 class CompletionListener:
-    """Calls ``listener.task_finished(app_future, succeeded)`` once per finished pending
-    key, and ``listener.task_event(app_future, event)`` for each report about one.
+    """Calls ``listener.task_finished(app_future, succeeded, pushed)`` once per finished
+    pending key (``pushed``: its ``PushedResult``, if its worker sent one), and
+    ``listener.task_event(app_future, event)`` for each report about one.
 
     Reports about a task reach the client before its completion (the scheduler and
     the worker send them first, on the same streams), so they find it pending."""
@@ -41,6 +44,7 @@ class CompletionListener:
         self.pending: dict = {}
         #: key -> (task, options) of each pending task, to submit again after a reconnection
         self.submitted: dict = {}
+        self._pushed: dict = {}  # key -> the PushedResult of a pending task, until it finishes
         self.reconnect_timeout = reconnect_timeout
         self._disconnected_since: float | None = None
         #: set when the scheduler is lost for good: pending and later tasks fail with ExecutorLost
@@ -58,6 +62,8 @@ class CompletionListener:
         after_client_stream_handler(client, "cancelled-keys",
                                     lambda keys, **_: [put((key, False)) for key in keys])
         add_client_stream_handler(client, EVENTS_OP, self._put_plugin_events)
+        add_client_stream_handler(client, RESULT_OP, lambda key, payload, nbytes, **_: put(
+            (key, PushedResult(payload, nbytes))))
         for topic in topics:
             self.subscribe(topic)
         self._thread = threading.Thread(
@@ -107,19 +113,21 @@ class CompletionListener:
         # a method of its own, so no frame keeps finished futures alive afterwards
         found = []
         with self.lock:
-            pending, submitted = self.pending, self.submitted
+            pending, submitted, pushed = self.pending, self.submitted, self._pushed
             for key, outcome in events:
                 if key not in pending:
                     continue
                 if outcome.__class__ is bool:  # finished
-                    found.append((pending.pop(key), outcome))
+                    found.append((pending.pop(key), outcome, pushed.pop(key, None) if pushed else None))
                     del submitted[key]
+                elif outcome.__class__ is PushedResult:
+                    pushed[key] = outcome
                 else:
-                    found.append((pending[key], outcome))
-        for app_future, outcome in found:
+                    found.append((pending[key], outcome, None))
+        for app_future, outcome, result in found:
             try:
                 if outcome.__class__ is bool:
-                    self._listener.task_finished(app_future, outcome)
+                    self._listener.task_finished(app_future, outcome, result)
                 else:
                     self._listener.task_event(app_future, outcome)
             except Exception:
@@ -144,6 +152,7 @@ class CompletionListener:
             lost = list(self.pending.values())
             self.pending.clear()
             self.submitted.clear()
+            self._pushed.clear()
         for app_future in lost:
             self._listener.connection_lost(app_future)
 

@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import dask.config
-from dask.utils import parse_timedelta
+from dask.utils import parse_bytes, parse_timedelta
 from distributed import Client, LocalCluster
 
 from .. import parsl_aliases, settings
@@ -19,6 +19,7 @@ from ..memo.cached_call import MEMO_TOPIC
 from ..scheduler.events import RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP
 from ..scheduler.lost_workers import LossWitness
 from ..scheduler.plugin import WorkflowPlugin
+from ..scheduler.pushed_results import ResultPusher
 from ..scheduler.task_logs import WorkerTaskLogs
 from . import tls
 from .base import Executor, TaskListener
@@ -164,8 +165,8 @@ class DaskExecutor(Executor):
         if parsl_aliases.installed():  # under dask-parsl run: functions may refer to parsl.*
             parsl_aliases.register_on(self.client)
         if settings.get("scheduler-plugin"):
-            self._register_plugin()
-            self._subscribe({"op": SUBSCRIBE_OP})  # this client's tries come back
+            pushed = self._register_plugin()
+            self._subscribe({"op": SUBSCRIBE_OP, "results": pushed})  # its tries (and small results)
         if self._owns_cluster and self._plan is not None and self._plan.batch_system is not None:
             self._start_jobs(config)
         self._lost_jobs = watch_for_lost_jobs(self.cluster)
@@ -224,14 +225,19 @@ class DaskExecutor(Executor):
         if self.client is not None and self.client.status == "running":
             send_to_scheduler(self.client, {"op": WORKFLOW_STATUS_OP, **status})
 
-    def _register_plugin(self) -> None:
+    def _register_plugin(self) -> bool:
+        """Register ``WorkflowPlugin`` and its worker plugins; whether workers push small results."""
         try:
             timeout = parse_timedelta(settings.get("unrunnable-timeout"))
             self.client.register_plugin(WorkflowPlugin(unrunnable_timeout=timeout))
             logs = self._plan.log_directory if self._plan is not None else None
             self.client.register_plugin(WorkerTaskLogs(logs or os.path.join(self.run_dir, "worker_logs")))
             self.client.register_plugin(LossWitness())  # what a lost worker had started, and its job
+            push_max_size = parse_bytes(settings.get("results.push-max-size"))
+            if push_max_size:
+                self.client.register_plugin(ResultPusher(push_max_size))
             self._plugin_registered = True
+            return bool(push_max_size)
         except Exception as error:
             address = self.client.scheduler.address
             self.shutdown()

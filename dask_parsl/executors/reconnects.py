@@ -19,6 +19,7 @@ from typing import Any, Callable
 from distributed import Client, Future
 
 from ..dataflow.errors import ExecutorLost
+from ..dataflow.futures import ON_WORKER
 from ..dataflow.held_results import failed_future
 from ..internals import (
     add_client_stream_handler,
@@ -63,7 +64,7 @@ class Reconnection:
                            "they fail with ExecutorLost", self._executor.label)
             self._completions.lost = True
             for future in held:
-                future._replacement = failed_future(ExecutorLost(future.tid, self._executor.label))
+                self._lose_result(future)
             return
         for message in self._subscriptions:
             send_to_scheduler(self._client, message)
@@ -91,10 +92,18 @@ class Reconnection:
                 if future is not None:
                     again.append((key, *self._completions.submitted[key], future))
                 elif key in held:
-                    held[key]._replacement = failed_future(ExecutorLost(held[key].tid, self._executor.label))
+                    self._lose_result(held[key])
                     cancel_locally(self._client, key)  # a reader waiting on it turns to the replacement
         if again:
             logger.info("Executor %s: submitting %d tasks again, lost with the connection",
                         self._executor.label, len(again))
         for key, task, options, future in again:
             self._resubmit(key, task, future, options)
+
+    def _lose_result(self, future: Any) -> None:
+        """The workers lost the result of ``future``: reading it raises ``ExecutorLost``, unless
+        it was read here already; then later calls take that value instead."""
+        if future._stored_result() is ON_WORKER:
+            future._replacement = failed_future(ExecutorLost(future.tid, self._executor.label))
+        else:
+            future._key = None

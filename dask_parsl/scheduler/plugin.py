@@ -68,6 +68,7 @@ from .board import PLUGIN_NAME, WorkflowBoard
 from .errors import WorkerLost
 from .events import EVENTS_OP, RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP, run_times
 from .lost_workers import TASK_STARTED_OP, LossLedger, job_of, memory_cause
+from .pushed_results import RESULT_OP
 from .reconnects import RECLAIM_OP, UNKNOWN_KEYS_OP, ClientHolds
 from .task_logs import quiet_app_tasks
 from .worker_exceptions import NotLoadable, exception_bytes, load_exception
@@ -111,6 +112,7 @@ class WorkflowPlugin(SchedulerPlugin):
         self.losses = LossLedger()
         self._kernels: set[str] = set()  # clients of dask_parsl kernels
         self._subscribers: set[str] = set()  # those that also want run times
+        self._result_takers: set[str] = set()  # those that take small results with completions
         self._hold_for: dict[str, float] = {}  # how long to keep a kernel's keys while it reconnects
         self.holds = ClientHolds(scheduler)
         self._asks = itertools.count()  # numbers the retry decisions asked of kernels
@@ -122,6 +124,7 @@ class WorkflowPlugin(SchedulerPlugin):
         scheduler.stream_handlers[RETRY_DECIDED_OP] = self._retry_decided
         scheduler.stream_handlers[TASK_STARTED_OP] = self._task_started
         scheduler.stream_handlers[RECLAIM_OP] = self._reclaim
+        scheduler.stream_handlers[RESULT_OP] = self._pass_result
         self._stop_quieting = quiet_app_tasks("distributed.scheduler", scheduler.tasks.get)
         try:  # the dashboard gets the Workflow page (if no preload gave it already)
             from ..dashboard import add_workflow_pages_to
@@ -154,11 +157,28 @@ class WorkflowPlugin(SchedulerPlugin):
                 self._send(ts, {"kind": "run", "key": key, "worker": kwargs.get("worker"),
                                 "start": times[0], "stop": times[1]}, self._subscribers)
 
-    def _subscribe(self, client: str = "", runtime: bool = False, hold: float = 0.0, **_: Any) -> None:
+    def _subscribe(self, client: str = "", runtime: bool = False, hold: float = 0.0, results: bool = False,
+                   **_: Any) -> None:
         self._kernels.add(client)
         self._hold_for[client] = hold
         if runtime:
             self._subscribers.add(client)
+        if results:
+            self._result_takers.add(client)
+
+    def _pass_result(self, key: Any = None, payload: bytes = b"", nbytes: int = 0, **_: Any) -> None:
+        """A worker's result of ``key`` (``pushed_results``), unread, to the kernels that take it."""
+        ts = self.scheduler.tasks.get(key)
+        if ts is None or not self._result_takers:
+            return
+        comms = self.scheduler.client_comms
+        for client in ts.who_wants or ():
+            comm = comms.get(client.client_key) if client.client_key in self._result_takers else None
+            if comm is not None:
+                try:
+                    comm.send({"op": RESULT_OP, "key": key, "payload": payload, "nbytes": nbytes})
+                except CommClosedError:  # it reads the result from the worker once reconnected
+                    pass
 
     def remove_client(self, scheduler: Scheduler, client: str) -> None:
         if not self.holds.holding(client):
@@ -167,6 +187,7 @@ class WorkflowPlugin(SchedulerPlugin):
     def _forget_kernel(self, client: str) -> None:
         self._kernels.discard(client)
         self._subscribers.discard(client)
+        self._result_takers.discard(client)
         self._hold_for.pop(client, None)
         self.board.disconnected(client)
         for key in [key for key in self._held if not self._kernel_of(self.scheduler.tasks.get(key))]:
