@@ -229,7 +229,10 @@ class DaskExecutor(Executor):
         """Register ``WorkflowPlugin`` and its worker plugins; whether workers push small results."""
         try:
             timeout = parse_timedelta(settings.get("unrunnable-timeout"))
-            self.client.register_plugin(WorkflowPlugin(unrunnable_timeout=timeout))
+            self.client.register_plugin(WorkflowPlugin(
+                unrunnable_timeout=timeout,
+                worker_stream_interval=parse_timedelta(settings.get("worker-streams.interval")),
+                worker_streams_max_workers=int(settings.get("worker-streams.max-workers"))))
             logs = self._plan.log_directory if self._plan is not None else None
             self.client.register_plugin(WorkerTaskLogs(logs or os.path.join(self.run_dir, "worker_logs")))
             self.client.register_plugin(LossWitness())  # what a lost worker had started, and its job

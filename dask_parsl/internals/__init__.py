@@ -45,6 +45,7 @@ from .probes import (
     warn_about_untested_versions,
 )
 from .scheduler import (
+    DASK_WORKER_STREAM_INTERVAL,
     MEMORY_KILL_TOPIC,
     before_task_erred,
     before_worker_removed,
@@ -54,6 +55,7 @@ from .scheduler import (
     instead_of_dropping_a_client,
     retry_erred_task,
     retry_task_of_lost_worker,
+    set_worker_stream_interval,
     stop_wanting,
     tasks_executing_on,
     tasks_probably_running_on,
@@ -67,6 +69,7 @@ from .worker_slots import (
 )
 
 __all__ = [
+    "DASK_WORKER_STREAM_INTERVAL",
     "DaskInternalsMissing",
     "LightFuture",
     "MEMORY_KILL_TOPIC",
@@ -90,6 +93,7 @@ __all__ = [
     "retry_task_of_lost_worker",
     "scheduler_id",
     "send_to_scheduler",
+    "set_worker_stream_interval",
     "start_dask_workers_without_main",
     "start_missing_jobs",
     "stop_wanting",

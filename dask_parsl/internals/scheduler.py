@@ -114,6 +114,22 @@ def stop_wanting(scheduler: Any, holder: str, keys: list) -> None:
     scheduler.clients.pop(holder, None)
 
 
+#: how long the scheduler holds its messages to a worker, to send them as one batch
+#: (``Scheduler.add_worker``'s ``BatchedSend``; tested on 2026.8.0)
+DASK_WORKER_STREAM_INTERVAL = 0.005
+
+
+def set_worker_stream_interval(scheduler: Any, seconds: float, workers: Any = None) -> None:
+    """Make the scheduler hold its messages to each of ``workers`` (addresses; all by
+    default) for ``seconds`` before sending them as one batch (``Scheduler.stream_comms``,
+    ``BatchedSend.interval``; tested on 2026.8.0)."""
+    streams = scheduler.stream_comms
+    for address in streams if workers is None else workers:
+        stream = streams.get(address)
+        if stream is not None:
+            stream.interval = seconds
+
+
 #: the topic of the event a nanny logs before it stops its worker for exceeding
 #: ``distributed.worker.memory.terminate`` (``NannyMemoryManager``; tested on 2026.8.0)
 MEMORY_KILL_TOPIC = "worker-restart-memory"

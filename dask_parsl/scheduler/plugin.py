@@ -72,6 +72,7 @@ from .pushed_results import RESULT_OP
 from .reconnects import RECLAIM_OP, UNKNOWN_KEYS_OP, ClientHolds
 from .task_logs import quiet_app_tasks
 from .worker_exceptions import NotLoadable, exception_bytes, load_exception
+from .worker_streams import WorkerStreams
 
 if TYPE_CHECKING:
     from distributed import Scheduler
@@ -89,12 +90,16 @@ class WorkflowPlugin(SchedulerPlugin):
     name = PLUGIN_NAME
     idempotent = True  # one per scheduler, shared by every workflow using it
 
-    def __init__(self, unrunnable_timeout: float = 300.0) -> None:
+    def __init__(self, unrunnable_timeout: float = 300.0, worker_stream_interval: float = 0.0,
+                 worker_streams_max_workers: int = 256) -> None:
         #: how long an app task may wait for resources that no connected worker has
         self.unrunnable_timeout = unrunnable_timeout
+        self._worker_streams = (worker_stream_interval, worker_streams_max_workers)
 
     async def start(self, scheduler: Scheduler) -> None:
         self.scheduler = scheduler
+        self.worker_streams = WorkerStreams(scheduler, *self._worker_streams)
+        self.worker_streams.cluster_resized()
         self._unrunnable_check = PeriodicCallback(
             lambda: fail_unrunnable_tasks(scheduler, self.unrunnable_timeout), 1000)
         self._unrunnable_check.start()
@@ -179,6 +184,12 @@ class WorkflowPlugin(SchedulerPlugin):
                     comm.send({"op": RESULT_OP, "key": key, "payload": payload, "nbytes": nbytes})
                 except CommClosedError:  # it reads the result from the worker once reconnected
                     pass
+
+    def add_worker(self, scheduler: Scheduler, worker: str) -> None:
+        self.worker_streams.worker_added(worker)
+
+    def remove_worker(self, scheduler: Scheduler, worker: str, **kwargs: Any) -> None:
+        self.worker_streams.cluster_resized()
 
     def remove_client(self, scheduler: Scheduler, client: str) -> None:
         if not self.holds.holding(client):
