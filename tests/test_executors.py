@@ -37,7 +37,8 @@ def test_default_load_starts_a_local_cluster_of_processes(run_dir):
         workers = info["workers"].values()
         assert len(workers) == os.cpu_count()
         assert all(w["nthreads"] == 1 for w in workers)
-        assert executor.client.scheduler.address.startswith("tls://127.0.0.1:")
+        assert executor.scheduler_address.startswith("tls://127.0.0.1:")
+        assert executor.client.scheduler.address.startswith("inproc://")  # its scheduler runs in this process
         assert executor.dashboard_link.startswith("http://127.0.0.1:")
         pids = {where().result()[0] for _ in range(8)}
         assert os.getpid() not in pids

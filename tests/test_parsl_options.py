@@ -148,7 +148,7 @@ def test_parsls_htex_local_config_loads_with_only_usage_tracking_warned(run_dir)
         warnings.simplefilter("error", ParslOptionIgnored)
         with dask_parsl.load(config):
             assert double(21).result(timeout=60) == 42
-            assert executor.client.scheduler.address.startswith("tls://")  # encrypted unset: TLS
+            assert executor.scheduler_address.startswith("tls://")  # encrypted unset: TLS
 
 
 # -- mapped options, by their effect on the running cluster --------------------------------
@@ -239,7 +239,7 @@ def test_batch_options_become_job_script_lines(fake_batch, run_dir, tmp_path):
         worker_logdir_root=str(tmp_path / "logs"), encrypted=True, available_accelerators=2)
     with dask_parsl.load(Config(executors=[executor], run_dir=run_dir)):
         (submit,) = fake_batch()
-        assert executor.client.scheduler.address.startswith("tls://127.0.0.1:474")
+        assert executor.scheduler_address.startswith("tls://127.0.0.1:474")
         assert executor.client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.worker_ttl) == 50
     script = submit["script"]
     assert submit["args"] == []  # bsub < script

@@ -24,7 +24,7 @@ def cannot_connect(address, **options):
 
 def test_only_clients_holding_the_runs_certificate_connect_to_the_embedded_cluster(run_dir):
     with parsl.load(Config(run_dir=run_dir)) as dfk:
-        address = dfk.executors["dask"].client.scheduler.address
+        address = dfk.executors["dask"].scheduler_address
         assert address.startswith("tls://127.0.0.1:")
         assert [f.result(timeout=60) for f in [double(x) for x in range(4)]] == [0, 2, 4, 6]
         this_run = os.path.join(run_dir, "000")
@@ -44,6 +44,6 @@ def test_encryption_can_be_turned_off(run_dir, form):
     else:
         executor, setting = HighThroughputExecutor(provider=LocalProvider(), encrypted=False), {}
     with dask.config.set(setting), parsl.load(Config(executors=[executor], run_dir=run_dir)):
-        assert executor.client.scheduler.address.startswith("tcp://127.0.0.1:")
+        assert executor.scheduler_address.startswith("tcp://127.0.0.1:")
         assert double(4).result(timeout=60) == 8
     assert not os.path.exists(os.path.join(run_dir, "000", "tls"))

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import dask.config
 from dask.utils import parse_bytes, parse_timedelta
-from distributed import Client, LocalCluster
+from distributed import Client, LocalCluster, Scheduler
 
 from .. import parsl_aliases, settings
 from ..dataflow.errors import ExecutorLost
 from ..errors import ConfigurationError, warn_ignored
-from ..internals import send_to_scheduler, start_dask_workers_without_main
+from ..internals import listen_in_process, scheduler_id, send_to_scheduler, start_dask_workers_without_main
 from ..memo.cached_call import MEMO_TOPIC
 from ..scheduler.events import RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP
 from ..scheduler.lost_workers import LossWitness
@@ -150,8 +150,12 @@ class DaskExecutor(Executor):
             self._owns_cluster = True
         self._owns_client = True
         # the client's own reconnection attempts and calls to its scheduler give up when the kernel does
-        return Client(self.cluster, set_as_default=_no_default_client(),
-                      timeout=max(self._reconnect_timeout, 1.0))
+        timeout = max(self._reconnect_timeout, 1.0)
+        if self._owns_cluster and isinstance(getattr(self.cluster, "scheduler", None), Scheduler):
+            # its scheduler runs in this process: talk to it there, not through a socket and TLS
+            return Client(listen_in_process(self.cluster), security=self.cluster.security,
+                          loop=self.cluster.loop, set_as_default=_no_default_client(), timeout=timeout)
+        return Client(self.cluster, set_as_default=_no_default_client(), timeout=timeout)
 
     def start(self, run_dir: str, listener: TaskListener, config: Any = None) -> None:
         """Connect to (or start) the cluster, register ``WorkflowPlugin`` on its
@@ -182,8 +186,8 @@ class DaskExecutor(Executor):
         )
         Reconnection(self, self.client, self._listener, listener, self._batcher.put, self._subscriptions,
                      plugin=self._plugin_registered)
-        logger.info("Executor %s connected to %s; dashboard %s", self.label,
-                    self.client.scheduler.address, self.dashboard_link)
+        logger.info("Executor %s connected to %s; dashboard %s", self.label, self.scheduler_address,
+                    self.dashboard_link)
 
     def _start_jobs(self, config: Any) -> None:
         plan = self._plan
@@ -242,7 +246,7 @@ class DaskExecutor(Executor):
             self._plugin_registered = True
             return bool(push_max_size)
         except Exception as error:
-            address = self.client.scheduler.address
+            address = self.scheduler_address
             self.shutdown()
             raise ConfigurationError(
                 f"Executor {self.label!r} could not register dask_parsl's WorkflowPlugin on the "
@@ -366,17 +370,26 @@ class DaskExecutor(Executor):
         return self.client.compute(collection)
 
     def same_scheduler(self, dask_future: Any) -> bool:
-        return dask_future.client.scheduler.address == self.client.scheduler.address
+        return scheduler_id(dask_future.client) == scheduler_id(self.client)
+
+    @property
+    def scheduler_address(self) -> str | None:
+        """Where the scheduler listens for other processes (``Client(address, security=...)``)."""
+        if self._owns_cluster:
+            return self.cluster.scheduler_address
+        return self.client.scheduler.address if self.client else None
 
     @property
     def dashboard_link(self) -> str | None:
         try:
+            if self._owns_cluster:
+                return self.cluster.dashboard_link
             return self.client.dashboard_link if self.client else None
         except Exception:  # no dashboard (bokeh missing or disabled)
             return None
 
     def __repr__(self) -> str:
-        where = self.client.scheduler.address if self.client else "not started"
+        where = self.scheduler_address or "not started"
         return f"<{type(self).__name__} label={self.label!r} {where}>"
 
 

@@ -22,6 +22,7 @@ from .client import (
     after_client_reconnects,
     after_client_stream_handler,
     cancel_locally,
+    listen_in_process,
     scheduler_id,
     send_to_scheduler,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "handle_task_erred",
     "instead_of_dropping_a_client",
     "jobs_created",
+    "listen_in_process",
     "raise_in_thread",
     "release_worker_slot_while_clients_wait",
     "replace_result",

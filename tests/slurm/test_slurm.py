@@ -214,7 +214,7 @@ def test_the_scheduler_listens_where_its_workers_reach_it_over_tls_and_the_dashb
         executor = HighThroughputExecutor(label="slurm", provider=two_single_core_jobs())
         with parsl.load(Config(executors=[executor], run_dir=run_dir)):
             worker_ips = listening_addresses_of_this_worker().result(timeout=120)
-            address = executor.client.scheduler.address
+            address = executor.scheduler_address
             assert address.startswith("tls://")
             with Client(address, security=security_from(f"{run_dir}/000"), timeout=10) as client:
                 assert client.scheduler_info()["workers"]  # it sees the jobs' workers
@@ -230,5 +230,5 @@ def test_the_scheduler_listens_where_its_workers_reach_it_over_tls_and_the_dashb
 def test_a_batch_cluster_without_encryption_runs_over_tcp(run_dir):
     executor = HighThroughputExecutor(label="slurm", provider=two_single_core_jobs(), encrypted=False)
     with parsl.load(Config(executors=[executor], run_dir=run_dir)):
-        assert executor.client.scheduler.address.startswith("tcp://")
+        assert executor.scheduler_address.startswith("tcp://")
         assert add(1, 2).result(timeout=120) == 3
