@@ -45,6 +45,19 @@ def test_identical_calls_in_a_run_reuse_one_result(dfk, log):
     assert runs(log) == 2
 
 
+@pytest.mark.parametrize("plugin", [True, False])
+def test_a_dependency_hashed_on_its_worker_memoizes_its_dependents(load_dfk, log, tmp_path, plugin):
+    with dask.config.set({"parsl.scheduler-plugin": plugin}):  # reported with completions, or as events
+        load_dfk(checkpoint_mode="task_exit")
+    parents = str(tmp_path / "parents.log")
+    first = cached_scale(cached_square(5, parents), 2, log)
+    assert first.result(timeout=60) == 50
+    other_parent = cached_scale(5, 5, parents)  # another call, with the same value: 25
+    again = cached_scale(other_parent, 2, log)  # the same call, as the value's token tells: its entry
+    assert again.result(timeout=60) == 50
+    assert runs(log) == 1 and again.task_status() == "memo_done"
+
+
 def test_identical_calls_on_a_running_parent_reuse_one_result(dfk, log, tmp_path):
     parent = cached_square(3, str(tmp_path / "parent.log"))
     children = [cached_scale(parent, 2, log) for _ in range(3)]

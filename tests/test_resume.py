@@ -55,7 +55,8 @@ def test_a_killed_workflow_resumes_without_repeating_finished_tasks(tmp_path, mo
     first = start(run_dir, log, results, mode)
     try:
         deadline = time.monotonic() + 240
-        while not (os.path.isdir(checkpoint) and len(written_entries(checkpoint, part)) >= TASKS // 2):
+        while not (os.path.isdir(os.path.join(checkpoint, part))
+                   and len(written_entries(checkpoint, part)) >= TASKS // 2):
             assert first.poll() is None, "the workflow ended before it could be killed"
             assert time.monotonic() < deadline, "the workflow made no progress"
             time.sleep(0.05)

@@ -62,8 +62,7 @@ class CompletionListener:
         after_client_stream_handler(client, "cancelled-keys",
                                     lambda keys, **_: [put((key, False)) for key in keys])
         add_client_stream_handler(client, EVENTS_OP, self._put_plugin_events)
-        add_client_stream_handler(client, RESULT_OP, lambda key, payload, nbytes, **_: put(
-            (key, PushedResult(payload, nbytes))))
+        add_client_stream_handler(client, RESULT_OP, self._put_pushed)
         for topic in topics:
             self.subscribe(topic)
         self._thread = threading.Thread(
@@ -78,6 +77,13 @@ class CompletionListener:
     def _put_event(self, event: tuple) -> None:
         _, message = event
         self._events.put((message["key"], message))
+
+    def _put_pushed(self, key: object, payload: bytes | None = None, nbytes: int = 0,
+                    report: dict | None = None, **_: object) -> None:
+        if report is not None:
+            self._events.put((key, report))
+        if payload is not None:
+            self._events.put((key, PushedResult(payload, nbytes)))
 
     def _put_plugin_events(self, events: list, **_: object) -> None:
         for message in events:

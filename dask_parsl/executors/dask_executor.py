@@ -15,8 +15,7 @@ from .. import parsl_aliases, settings
 from ..dataflow.errors import ExecutorLost
 from ..errors import ConfigurationError, warn_ignored
 from ..internals import listen_in_process, scheduler_id, send_to_scheduler, start_dask_workers_without_main
-from ..memo.cached_call import MEMO_TOPIC
-from ..scheduler.events import RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP
+from ..scheduler.events import MEMO_TOPIC, RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP
 from ..scheduler.lost_workers import LossWitness
 from ..scheduler.plugin import WorkflowPlugin
 from ..scheduler.pushed_results import ResultPusher
@@ -174,7 +173,9 @@ class DaskExecutor(Executor):
         if self._owns_cluster and self._plan is not None and self._plan.batch_system is not None:
             self._start_jobs(config)
         self._lost_jobs = watch_for_lost_jobs(self.cluster)
-        self._listener = CompletionListener(self.client, listener, topics=(MEMO_TOPIC,),
+        # what cached calls memoized comes with completions, or as events where the plugin is off
+        memo_events = () if self._plugin_registered else (MEMO_TOPIC,)
+        self._listener = CompletionListener(self.client, listener, topics=memo_events,
                                             reconnect_timeout=self._reconnect_timeout)
         self._batcher = GraphBatcher(
             self.client,
@@ -241,8 +242,7 @@ class DaskExecutor(Executor):
             self.client.register_plugin(WorkerTaskLogs(logs or os.path.join(self.run_dir, "worker_logs")))
             self.client.register_plugin(LossWitness())  # what a lost worker had started, and its job
             push_max_size = parse_bytes(settings.get("results.push-max-size"))
-            if push_max_size:
-                self.client.register_plugin(ResultPusher(push_max_size))
+            self.client.register_plugin(ResultPusher(push_max_size))  # (and what cached calls memoized)
             self._plugin_registered = True
             return bool(push_max_size)
         except Exception as error:

@@ -14,14 +14,13 @@ import distributed
 from dask.sizeof import sizeof
 
 from ..apps.call import AppCall
+from ..scheduler.events import MEMO_TOPIC
+from ..scheduler.pushed_results import report_with_completion
 from .hashers import install_hashers
 from .hashing import hash_call, result_token, value_token
 from .store import CheckpointStore
 
 logger = logging.getLogger(__name__)
-
-#: the worker event topic of memo reports (read by the client's CompletionListener)
-MEMO_TOPIC = "dask-parsl-memo"
 
 #: ``report(key, hashsum, token, hit, nbytes)``
 Report = Callable[[str, str, "str | None", bool, int], None]
@@ -86,10 +85,12 @@ class CachedAppCall(AppCall):
 
 
 def report_to_worker(key: str, hashsum: str, token: str | None, hit: bool, nbytes: int) -> None:
-    """Send a memo report from the worker running the task (nothing elsewhere)."""
+    """Send a memo report from the worker running the task, with its completion (as an
+    event of its own where the scheduler has no WorkflowPlugin; nothing off a worker)."""
     try:
         worker = distributed.get_worker()
     except ValueError:  # not on a worker
         return
-    worker.log_event(MEMO_TOPIC, {"kind": "memo", "key": key, "hashsum": hashsum,
-                                  "token": token, "hit": hit, "nbytes": nbytes})
+    report = {"kind": "memo", "key": key, "hashsum": hashsum, "token": token, "hit": hit, "nbytes": nbytes}
+    if not report_with_completion(worker, key, report):
+        worker.log_event(MEMO_TOPIC, report)

@@ -20,6 +20,9 @@ EVENTS_OP = "dask-parsl-events"
 SUBSCRIBE_OP = "dask-parsl-subscribe"
 WORKFLOW_STATUS_OP = "dask-parsl-workflow-status"
 RETRY_DECIDED_OP = "dask-parsl-retry-decided"
+#: the event topic of memo reports where the scheduler has no plugin (else they come
+#: with completions, ``pushed_results``)
+MEMO_TOPIC = "dask-parsl-memo"
 
 
 def run_times(startstops: Any) -> tuple[float, float] | None:

@@ -66,7 +66,7 @@ from ..internals import (
 from .app_tasks import app_call_of, fail_unrunnable_tasks, task_id
 from .board import PLUGIN_NAME, WorkflowBoard
 from .errors import WorkerLost
-from .events import EVENTS_OP, RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP, run_times
+from .events import EVENTS_OP, MEMO_TOPIC, RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP, run_times
 from .lost_workers import TASK_STARTED_OP, LossLedger, job_of, memory_cause
 from .pushed_results import RESULT_OP
 from .reconnects import RECLAIM_OP, UNKNOWN_KEYS_OP, ClientHolds
@@ -171,25 +171,25 @@ class WorkflowPlugin(SchedulerPlugin):
         if results:
             self._result_takers.add(client)
 
-    def _pass_result(self, key: Any = None, payload: bytes = b"", nbytes: int = 0, **_: Any) -> None:
-        """A worker's result of ``key`` (``pushed_results``), unread, to the kernels that take it."""
+    def _pass_result(self, key: Any = None, worker: str = "", **message: Any) -> None:
+        """A worker's result of ``key`` and its reports (``pushed_results``), unread, to the
+        kernels holding the task (the result only to those that take results)."""
         ts = self.scheduler.tasks.get(key)
-        if ts is None or not self._result_takers:
+        if ts is None:
             return
+        message["op"], message["key"] = RESULT_OP, key
         comms = self.scheduler.client_comms
         for client in ts.who_wants or ():
-            comm = comms.get(client.client_key) if client.client_key in self._result_takers else None
-            if comm is not None:
+            name = client.client_key
+            if name not in self._kernels and "report" in message:  # a kernel without this plugin
+                self.scheduler.log_event(MEMO_TOPIC, message["report"])
+            comm = comms.get(name) if name in self._kernels else None
+            sent = message if name in self._result_takers else _without_result(message)
+            if comm is not None and sent is not None:
                 try:
-                    comm.send({"op": RESULT_OP, "key": key, "payload": payload, "nbytes": nbytes})
+                    comm.send(sent)
                 except CommClosedError:  # it reads the result from the worker once reconnected
                     pass
-
-    def add_worker(self, scheduler: Scheduler, worker: str) -> None:
-        self.worker_streams.worker_added(worker)
-
-    def remove_worker(self, scheduler: Scheduler, worker: str, **kwargs: Any) -> None:
-        self.worker_streams.cluster_resized()
 
     def remove_client(self, scheduler: Scheduler, client: str) -> None:
         if not self.holds.holding(client):
@@ -422,3 +422,11 @@ class WorkflowPlugin(SchedulerPlugin):
         except CommClosedError:  # its stream is closing; the hold that follows keeps the next ones
             logger.info("Client %s left before a report about %s reached it", client, event.get("key"))
 
+
+def _without_result(message: dict) -> dict | None:
+    """A worker's ``RESULT_OP`` message without the result; None if nothing else is in it."""
+    if "payload" not in message:
+        return message
+    if "report" not in message:
+        return None
+    return {"op": message["op"], "key": message["key"], "report": message["report"]}

@@ -1,4 +1,4 @@
-"""Small results come back with their task's completion.
+"""Small results, and what cached calls memoized, come back with their task's completion.
 
 A client learns that a task finished from the scheduler ("key-in-memory"), and then
 fetches the value from the worker in a round trip of its own. For a small value, that
@@ -9,6 +9,9 @@ unread, to the kernels holding the task that asked for results (``SUBSCRIBE_OP``
 ``results``). Both streams batch, so a burst of completions brings its values in a few
 writes, and the value reaches the client before its completion. The worker keeps its
 copy: dependents still get their inputs worker to worker.
+
+The report of a cached call (its hashsum and result token, ``memo.cached_call``) goes in
+the same message, to every kernel holding the task, rather than as an event of its own.
 """
 from __future__ import annotations
 
@@ -40,7 +43,8 @@ class PushedResult:
 
 
 class ResultPusher(WorkerPlugin):
-    """Sends the result of each app task of at most ``max_size`` bytes to the scheduler."""
+    """Sends the result of each app task of at most ``max_size`` bytes (0: none), and the
+    reports kept for it (``report_with_completion``), to the scheduler as it finishes."""
 
     name = "dask-parsl-result-pusher"
 
@@ -49,17 +53,34 @@ class ResultPusher(WorkerPlugin):
 
     def setup(self, worker: Any) -> None:
         self.worker = worker
+        self.reports: dict = {}  # key -> the report of a running task, sent with its completion
 
     def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
-        if finish != "memory" or start not in ("executing", "long-running"):
+        if start not in ("executing", "long-running"):
             return
+        report = self.reports.pop(key, None) if self.reports else None
+        if finish != "memory":
+            return
+        message = {"op": RESULT_OP, "key": key}
+        if report is not None:
+            message["report"] = report
         worker = self.worker
         ts = worker.state.tasks.get(key)
-        if ts is None or ts.nbytes is None or ts.nbytes > self.max_size or not is_app_task(ts):
-            return
-        try:
-            payload = pickle.dumps(worker.data[key])
-        except Exception:  # fetched as usual instead, where the error (if any) shows
-            logger.debug("Could not pickle the result of %s to send it along", key, exc_info=True)
-            return
-        worker.batched_send({"op": RESULT_OP, "key": key, "payload": payload, "nbytes": ts.nbytes})
+        if ts is not None and ts.nbytes is not None and ts.nbytes <= self.max_size and is_app_task(ts):
+            try:
+                message["payload"], message["nbytes"] = pickle.dumps(worker.data[key]), ts.nbytes
+            except Exception:  # fetched as usual instead, where the error (if any) shows
+                logger.debug("Could not pickle the result of %s to send it along", key, exc_info=True)
+        if len(message) > 2:
+            worker.batched_send(message)
+
+
+def report_with_completion(worker: Any, key: Any, report: dict) -> bool:
+    """Have ``report`` about the running task ``key`` sent with its completion; False if the
+    worker has no ``ResultPusher`` to send it (the scheduler has no ``WorkflowPlugin``).
+    Called from the task's thread: a dict item is all it sets."""
+    pusher = worker.plugins.get(ResultPusher.name)
+    if pusher is None:
+        return False
+    pusher.reports[key] = report
+    return True
