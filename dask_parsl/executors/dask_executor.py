@@ -7,26 +7,37 @@ import os
 import time
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-import dask.config
 from dask.utils import parse_bytes, parse_timedelta
-from distributed import Client, LocalCluster, Scheduler
+from distributed import Client
 
 from .. import parsl_aliases, settings
 from ..dataflow.errors import ExecutorLost
 from ..errors import ConfigurationError, warn_ignored
-from ..internals import listen_in_process, scheduler_id, send_to_scheduler, start_dask_workers_without_main
-from ..scheduler.events import MEMO_TOPIC, RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP
+from ..internals import (
+    scheduler_id,
+    send_to_scheduler,
+)
+from ..scheduler.events import (
+    MEMO_TOPIC,
+    RETRY_DECIDED_OP,
+    SUBSCRIBE_OP,
+    WORKFLOW_STATUS_OP,
+)
 from ..scheduler.lost_workers import LossWitness
 from ..scheduler.plugin import WorkflowPlugin
 from ..scheduler.pushed_results import ResultPusher
 from ..scheduler.task_logs import WorkerTaskLogs
-from . import tls
+from ..scheduler.worker_streams import WorkerStreams
 from .base import Executor, TaskListener
-from .batch import ClusterPlan, free_port, listen_where_reached, make_batch_cluster, start_jobs
+from .batch import (
+    ClusterPlan,
+    start_jobs,
+)
 from .batching import GraphBatcher
 from .completions import CompletionListener
 from .job_renewal import renew_jobs_before_walltime
 from .lost_jobs import LostJobs, watch_for_lost_jobs
+from .own_clusters import client_for, start_cluster
 from .provider_mapping import plan_cluster
 from .reconnects import Reconnection
 from .resources import options_for
@@ -103,58 +114,15 @@ class DaskExecutor(Executor):
         self._reconnect_timeout = 0.0
 
     # -- lifecycle -------------------------------------------------------
-    def _make_cluster(self) -> Any:
-        plan = self._plan or ClusterPlan(None)
-        port = free_port(*plan.scheduler_ports) if plan.scheduler_ports else None
-        if plan.batch_system is not None:
-            options = dict(plan.options)
-            listen_where_reached(plan.batch_system, options)
-            if port:
-                options["scheduler_options"]["port"] = port
-            resources = options.pop("resources", None)
-            if resources:  # what each worker offers to parsl_resource_specification
-                declared = ",".join(f"{name}={amount}" for name, amount in resources.items())
-                extra = options.get("worker_extra_args", [])
-                options["worker_extra_args"] = [*extra, "--resources", declared]
-            if options.setdefault("security", tls.encrypted()) is True:  # dask-jobqueue ships it to the jobs
-                options["security"] = tls.temporary_security(self.run_dir, self.label)
-            if not options["security"]:
-                del options["security"]  # (dask-jobqueue takes any security but None for TLS)
-            shared = dask.config.get(f"jobqueue.{plan.batch_system}.shared-temp-directory", None)
-            if "security" in options and shared is None:  # where workers read the TLS files from
-                options.setdefault("shared_temp_directory", self.run_dir)
-            with dask.config.set(plan.build_config):
-                return make_batch_cluster(plan.batch_system, **options)
-        kwargs = {**self._local_kwargs, **plan.options}
-        kwargs.setdefault("dashboard_address", settings.get("local-cluster.dashboard-address"))
-        security = kwargs.pop("security", None)
-        security = tls.encrypted() if security is None else security
-        if security is True:
-            security = tls.temporary_security(self.run_dir, self.label)
-        if security:  # (or the user's own Security)
-            kwargs["security"] = security
-        if port:
-            kwargs["scheduler_port"] = port
-        start_dask_workers_without_main()  # Parsl scripts often have no main guard
-        saturation = settings.get("local-cluster.worker-saturation")
-        with dask.config.set({"distributed.scheduler.worker-saturation": float(saturation),
-                              **plan.build_config}):
-            return LocalCluster(**kwargs)
-
     def _connect(self) -> Client:
         if isinstance(self.cluster, Client):
             return self.cluster
         if self.cluster is None:
-            self.cluster = self._make_cluster()
+            self.cluster = start_cluster(self._plan, self._local_kwargs, self.run_dir, self.label)
             self._owns_cluster = True
         self._owns_client = True
         # the client's own reconnection attempts and calls to its scheduler give up when the kernel does
-        timeout = max(self._reconnect_timeout, 1.0)
-        if self._owns_cluster and isinstance(getattr(self.cluster, "scheduler", None), Scheduler):
-            # its scheduler runs in this process: talk to it there, not through a socket and TLS
-            return Client(listen_in_process(self.cluster), security=self.cluster.security,
-                          loop=self.cluster.loop, set_as_default=_no_default_client(), timeout=timeout)
-        return Client(self.cluster, set_as_default=_no_default_client(), timeout=timeout)
+        return client_for(self.cluster, self._owns_cluster, timeout=max(self._reconnect_timeout, 1.0))
 
     def start(self, run_dir: str, listener: TaskListener, config: Any = None) -> None:
         """Connect to (or start) the cluster, register ``WorkflowPlugin`` on its
@@ -234,10 +202,9 @@ class DaskExecutor(Executor):
         """Register ``WorkflowPlugin`` and its worker plugins; whether workers push small results."""
         try:
             timeout = parse_timedelta(settings.get("unrunnable-timeout"))
-            self.client.register_plugin(WorkflowPlugin(
-                unrunnable_timeout=timeout,
-                worker_stream_interval=parse_timedelta(settings.get("worker-streams.interval")),
-                worker_streams_max_workers=int(settings.get("worker-streams.max-workers"))))
+            self.client.register_plugin(WorkflowPlugin(unrunnable_timeout=timeout))
+            self.client.register_plugin(WorkerStreams(parse_timedelta(settings.get("worker-streams.interval")),
+                                                      int(settings.get("worker-streams.max-workers"))))
             logs = self._plan.log_directory if self._plan is not None else None
             self.client.register_plugin(WorkerTaskLogs(logs or os.path.join(self.run_dir, "worker_logs")))
             self.client.register_plugin(LossWitness())  # what a lost worker had started, and its job
@@ -418,13 +385,3 @@ def _plan_from(provider: Any, options: dict, jobs: int | None, minimum_jobs: int
         plan.maximum_jobs = maximum_jobs
     return plan
 
-
-def _no_default_client() -> bool:
-    """True when the user has no default Dask client yet."""
-    from distributed import default_client
-
-    try:
-        default_client()
-    except ValueError:
-        return True
-    return False

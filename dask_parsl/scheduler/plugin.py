@@ -32,7 +32,9 @@ by app and state are kept for the dashboard's Workflow page (``scheduler.board``
 with how many of them run on a worker now, counted as transitions happen.
 
 A kernel whose connection drops keeps its tasks and reports while it reconnects
-(``reconnects``; ``remove_client`` is wrapped too).
+(``reconnects``; ``remove_client`` is wrapped too). Small results and memo reports that
+workers send with completions go on, unread, to the kernels holding the tasks
+(``pushed_results``).
 """
 from __future__ import annotations
 
@@ -66,13 +68,18 @@ from ..internals import (
 from .app_tasks import app_call_of, fail_unrunnable_tasks, task_id
 from .board import PLUGIN_NAME, WorkflowBoard
 from .errors import WorkerLost
-from .events import EVENTS_OP, MEMO_TOPIC, RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP, run_times
+from .events import (
+    EVENTS_OP,
+    RETRY_DECIDED_OP,
+    SUBSCRIBE_OP,
+    WORKFLOW_STATUS_OP,
+    run_times,
+)
 from .lost_workers import TASK_STARTED_OP, LossLedger, job_of, memory_cause
-from .pushed_results import RESULT_OP
+from .pushed_results import RESULT_OP, pass_on
 from .reconnects import RECLAIM_OP, UNKNOWN_KEYS_OP, ClientHolds
 from .task_logs import quiet_app_tasks
 from .worker_exceptions import NotLoadable, exception_bytes, load_exception
-from .worker_streams import WorkerStreams
 
 if TYPE_CHECKING:
     from distributed import Scheduler
@@ -90,16 +97,12 @@ class WorkflowPlugin(SchedulerPlugin):
     name = PLUGIN_NAME
     idempotent = True  # one per scheduler, shared by every workflow using it
 
-    def __init__(self, unrunnable_timeout: float = 300.0, worker_stream_interval: float = 0.0,
-                 worker_streams_max_workers: int = 256) -> None:
+    def __init__(self, unrunnable_timeout: float = 300.0) -> None:
         #: how long an app task may wait for resources that no connected worker has
         self.unrunnable_timeout = unrunnable_timeout
-        self._worker_streams = (worker_stream_interval, worker_streams_max_workers)
 
     async def start(self, scheduler: Scheduler) -> None:
         self.scheduler = scheduler
-        self.worker_streams = WorkerStreams(scheduler, *self._worker_streams)
-        self.worker_streams.cluster_resized()
         self._unrunnable_check = PeriodicCallback(
             lambda: fail_unrunnable_tasks(scheduler, self.unrunnable_timeout), 1000)
         self._unrunnable_check.start()
@@ -172,24 +175,7 @@ class WorkflowPlugin(SchedulerPlugin):
             self._result_takers.add(client)
 
     def _pass_result(self, key: Any = None, worker: str = "", **message: Any) -> None:
-        """A worker's result of ``key`` and its reports (``pushed_results``), unread, to the
-        kernels holding the task (the result only to those that take results)."""
-        ts = self.scheduler.tasks.get(key)
-        if ts is None:
-            return
-        message["op"], message["key"] = RESULT_OP, key
-        comms = self.scheduler.client_comms
-        for client in ts.who_wants or ():
-            name = client.client_key
-            if name not in self._kernels and "report" in message:  # a kernel without this plugin
-                self.scheduler.log_event(MEMO_TOPIC, message["report"])
-            comm = comms.get(name) if name in self._kernels else None
-            sent = message if name in self._result_takers else _without_result(message)
-            if comm is not None and sent is not None:
-                try:
-                    comm.send(sent)
-                except CommClosedError:  # it reads the result from the worker once reconnected
-                    pass
+        pass_on(self.scheduler, key, message, self._kernels, self._result_takers)
 
     def remove_client(self, scheduler: Scheduler, client: str) -> None:
         if not self.holds.holding(client):
@@ -422,11 +408,3 @@ class WorkflowPlugin(SchedulerPlugin):
         except CommClosedError:  # its stream is closing; the hold that follows keeps the next ones
             logger.info("Client %s left before a report about %s reached it", client, event.get("key"))
 
-
-def _without_result(message: dict) -> dict | None:
-    """A worker's ``RESULT_OP`` message without the result; None if nothing else is in it."""
-    if "payload" not in message:
-        return message
-    if "report" not in message:
-        return None
-    return {"op": message["op"], "key": message["key"], "report": message["report"]}

@@ -18,9 +18,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from distributed.comm import CommClosedError
 from distributed.diagnostics.plugin import WorkerPlugin
 from distributed.protocol import pickle
 
+from .events import MEMO_TOPIC
 from .task_logs import is_app_task
 
 logger = logging.getLogger(__name__)
@@ -84,3 +86,36 @@ def report_with_completion(worker: Any, key: Any, report: dict) -> bool:
         return False
     pusher.reports[key] = report
     return True
+
+
+def pass_on(scheduler: Any, key: Any, message: dict, kernels: set, result_takers: set) -> None:
+    """On the scheduler: a worker's ``RESULT_OP`` message about ``key``, unread, to the
+    ``kernels`` holding the task (its result only to ``result_takers``); a memo report to
+    other clients as an event (a kernel without ``WorkflowPlugin`` reads those)."""
+    ts = scheduler.tasks.get(key)
+    if ts is None:
+        return
+    message["op"], message["key"] = RESULT_OP, key
+    comms = scheduler.client_comms
+    for client in ts.who_wants or ():
+        name = client.client_key
+        if name not in kernels:
+            if "report" in message:
+                scheduler.log_event(MEMO_TOPIC, message["report"])
+            continue
+        sent = message if name in result_takers else _without_result(message)
+        comm = comms.get(name)
+        if comm is not None and sent is not None:
+            try:
+                comm.send(sent)
+            except CommClosedError:  # it reads the result from the worker once reconnected
+                pass
+
+
+def _without_result(message: dict) -> dict | None:
+    """``message`` without the result; None if nothing else is in it."""
+    if "payload" not in message:
+        return message
+    if "report" not in message:
+        return None
+    return {"op": message["op"], "key": message["key"], "report": message["report"]}

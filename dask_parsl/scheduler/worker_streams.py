@@ -11,23 +11,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from distributed.diagnostics.plugin import SchedulerPlugin
+
 from ..internals import DASK_WORKER_STREAM_INTERVAL, set_worker_stream_interval
 
 
-class WorkerStreams:
+class WorkerStreams(SchedulerPlugin):
     """Sets the interval of the scheduler's stream to each worker as workers come and go."""
 
-    def __init__(self, scheduler: Any, interval: float, max_workers: int) -> None:
-        self.scheduler = scheduler
+    name = "dask-parsl-worker-streams"
+    idempotent = True  # the first kernel's settings hold for the scheduler
+
+    def __init__(self, interval: float, max_workers: int) -> None:
         self.interval = interval
         self.max_workers = max_workers
+
+    async def start(self, scheduler: Any) -> None:
+        self.scheduler = scheduler
         self.chosen = DASK_WORKER_STREAM_INTERVAL  # what the scheduler's streams have now
+        self._choose()
 
-    def worker_added(self, address: str) -> None:
+    def add_worker(self, scheduler: Any, worker: str) -> None:
         if not self._choose():
-            set_worker_stream_interval(self.scheduler, self.chosen, [address])
+            set_worker_stream_interval(scheduler, self.chosen, [worker])
 
-    def cluster_resized(self) -> None:
+    def remove_worker(self, scheduler: Any, worker: str, **kwargs: Any) -> None:
         self._choose()
 
     def _choose(self) -> bool:
