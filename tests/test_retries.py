@@ -15,6 +15,7 @@ from try_log import Flaky, count_try, tries_in
 import dask_parsl as parsl
 from dask_parsl import Config, ConfigurationError, DaskExecutor, DependencyError, join_app, python_app
 from dask_parsl.scheduler import PLUGIN_NAME
+from dask_parsl.scheduler.worker_streams import WorkerStreams
 
 
 @python_app
@@ -248,7 +249,7 @@ def test_plugin_is_registered_once_per_scheduler(cluster, run_dir):
     try:
         names = first.executors["dask"].client.run_on_scheduler(
             lambda dask_scheduler: [name for name in dask_scheduler.plugins if "parsl" in name])
-        assert names == [PLUGIN_NAME]
+        assert sorted(names) == sorted([PLUGIN_NAME, WorkerStreams.name])
     finally:
         second.cleanup()
         first.cleanup()
