@@ -55,6 +55,14 @@ def test_a_small_result_stays_on_its_worker_for_dependents(dfk):
     assert length(first).result() == 1000
 
 
+def test_results_that_later_calls_take_stay_on_their_workers(dfk):
+    first = sized(1000)
+    second = length(first)  # sent in the same graph: the scheduler knows first has a dependent
+    assert second.result(timeout=60) == 1000
+    assert "result on a worker" in repr(first) and "returned int" in repr(second)
+    assert first.result() == b"x" * 1000
+
+
 def test_results_sent_along_stay_within_the_client_memory_budget(load_dfk):
     with dask.config.set({"parsl.results.client-memory": "100kB"}):
         load_dfk()

@@ -122,7 +122,7 @@ class DaskExecutor(Executor):
             self._owns_cluster = True
         self._owns_client = True
         # the client's own reconnection attempts and calls to its scheduler give up when the kernel does
-        return client_for(self.cluster, self._owns_cluster, timeout=max(self._reconnect_timeout, 1.0))
+        return client_for(self.cluster, timeout=max(self._reconnect_timeout, 1.0))
 
     def start(self, run_dir: str, listener: TaskListener, config: Any = None) -> None:
         """Connect to (or start) the cluster, register ``WorkflowPlugin`` on its
@@ -342,7 +342,7 @@ class DaskExecutor(Executor):
     @property
     def scheduler_address(self) -> str | None:
         """Where the scheduler listens for other processes (``Client(address, security=...)``)."""
-        if self._owns_cluster:
+        if isinstance(getattr(self.cluster, "scheduler_address", None), str):  # a cluster object
             return self.cluster.scheduler_address
         return self.client.scheduler.address if self.client else None
 

@@ -53,11 +53,11 @@ def start_cluster(plan: ClusterPlan | None, local_options: dict, run_dir: str, l
         return LocalCluster(**kwargs)
 
 
-def client_for(cluster: Any, owned: bool, timeout: float) -> Client:
-    """A client of ``cluster`` (default for Dask only if the user has none). One that
-    dask_parsl started (``owned``) runs its scheduler in this process: the client reaches it
-    there, without a socket, TLS or serializing."""
-    if owned and isinstance(getattr(cluster, "scheduler", None), Scheduler):
+def client_for(cluster: Any, timeout: float) -> Client:
+    """A client of ``cluster`` (default for Dask only if the user has none). A cluster
+    object whose scheduler runs in this process (a ``LocalCluster``, a dask-jobqueue
+    cluster) is reached there, without a socket, TLS or serializing."""
+    if isinstance(getattr(cluster, "scheduler", None), Scheduler):
         return Client(listen_in_process(cluster), security=cluster.security, loop=cluster.loop,
                       set_as_default=_no_default_client(), timeout=timeout)
     return Client(cluster, set_as_default=_no_default_client(), timeout=timeout)

@@ -96,6 +96,10 @@ def pass_on(scheduler: Any, key: Any, message: dict, kernels: set, result_takers
     if ts is None:
         return
     message["op"], message["key"] = RESULT_OP, key
+    if ts.dependents:  # an input of later calls (along a chain, in a pipeline): rarely read here
+        message = _without_result(message)
+        if message is None:
+            return
     comms = scheduler.client_comms
     for client in ts.who_wants or ():
         name = client.client_key
