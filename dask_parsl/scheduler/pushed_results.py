@@ -100,12 +100,13 @@ def pass_on(scheduler: Any, key: Any, message: dict, kernels: set, result_takers
         message = _without_result(message)
         if message is None:
             return
-    comms = scheduler.client_comms
+    comms, logged = scheduler.client_comms, False
     for client in ts.who_wants or ():
         name = client.client_key
         if name not in kernels:
-            if "report" in message:
+            if "report" in message and not logged:
                 scheduler.log_event(MEMO_TOPIC, message["report"])
+                logged = True
             continue
         sent = message if name in result_takers else _without_result(message)
         comm = comms.get(name)
