@@ -4,15 +4,7 @@ Every name a Parsl user imports from ``parsl`` is here. The kernel is imported
 first: it pulls in the subpackages in the order they depend on one another.
 """
 from . import settings  # noqa: F401  (registers the ``parsl`` dask.config defaults first)
-from .apps import (
-    AUTO_LOGNAME,
-    BashApp,
-    JoinApp,
-    PythonApp,
-    bash_app,
-    join_app,
-    python_app,
-)
+from .apps import AUTO_LOGNAME, BashApp, JoinApp, PythonApp, bash_app, join_app, python_app
 from .apps.errors import (
     AppBadFormatting,
     AppException,
@@ -45,13 +37,7 @@ from .dataflow.errors import (
     TaskCancelledAtCleanup,
 )
 from .dataflow.kernel import DataFlowKernel
-from .dataflow.loader import (
-    DataFlowKernelLoader,
-    clear,
-    dfk,
-    load,
-    wait_for_current_tasks,
-)
+from .dataflow.loader import DataFlowKernelLoader, clear, dfk, load, wait_for_current_tasks
 from .dataflow.retries import RetryPolicy
 from .errors import (
     ConfigurationError,
@@ -60,24 +46,14 @@ from .errors import (
     ParslNameNotProvided,
     ParslOptionIgnored,
 )
-from .executors import (
-    DaskExecutor,
-    HighThroughputExecutor,
-    ThreadPoolExecutor,
-    security_from,
-)
+from .executors import DaskExecutor, HighThroughputExecutor, ThreadPoolExecutor, security_from
 from .executors.errors import ExecutorError, InvalidResourceSpecification
 from .logs import set_file_logger, set_stream_logger
 from .memo import BasicMemoizer, get_all_checkpoints, get_last_checkpoint
 from .monitoring import MonitoringHub
 from .progress import progress
 from .scheduler import WorkflowPlugin
-from .scheduler.errors import (
-    JobSubmissionFailed,
-    ResourcesUnavailable,
-    WalltimeReached,
-    WorkerLost,
-)
+from .scheduler.errors import JobSubmissionFailed, ResourcesUnavailable, WalltimeReached, WorkerLost
 from .staging import (
     DEFAULT_STAGING,
     File,

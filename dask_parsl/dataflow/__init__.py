@@ -5,11 +5,7 @@ The kernel itself is ``dataflow.kernel.DataFlowKernel``, started by
 ``dataflow.loader.load``; this package's top level holds what apps and
 executors share with it.
 """
-from .dependencies import (
-    DEEP_DEPENDENCY_RESOLVER,
-    SHALLOW_DEPENDENCY_RESOLVER,
-    DependencyResolver,
-)
+from .dependencies import DEEP_DEPENDENCY_RESOLVER, SHALLOW_DEPENDENCY_RESOLVER, DependencyResolver
 from .events import EventStream, TaskEvent
 from .futures import AppFuture, DataFuture
 from .states import States

@@ -13,26 +13,15 @@ from distributed import Client
 from .. import parsl_aliases, settings
 from ..dataflow.errors import ExecutorLost
 from ..errors import ConfigurationError, warn_ignored
-from ..internals import (
-    scheduler_id,
-    send_to_scheduler,
-)
-from ..scheduler.events import (
-    MEMO_TOPIC,
-    RETRY_DECIDED_OP,
-    SUBSCRIBE_OP,
-    WORKFLOW_STATUS_OP,
-)
+from ..internals import scheduler_id, send_to_scheduler
+from ..scheduler.events import MEMO_TOPIC, RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP
 from ..scheduler.lost_workers import LossWitness
 from ..scheduler.plugin import WorkflowPlugin
 from ..scheduler.pushed_results import ResultPusher
 from ..scheduler.task_logs import WorkerTaskLogs
 from ..scheduler.worker_streams import WorkerStreams
 from .base import Executor, TaskListener
-from .batch import (
-    ClusterPlan,
-    start_jobs,
-)
+from .batch import ClusterPlan, start_jobs
 from .batching import GraphBatcher
 from .completions import CompletionListener
 from .job_renewal import renew_jobs_before_walltime

@@ -17,13 +17,7 @@ import hashlib
 from typing import Any, Sequence
 
 from .errors import UnhashableArgument
-from .hashers import (
-    deterministic_token,
-    has_hasher,
-    id_for_memo,
-    memo_token,
-    with_hashers,
-)
+from .hashers import deterministic_token, has_hasher, id_for_memo, memo_token, with_hashers
 
 
 class DependencySlot:
