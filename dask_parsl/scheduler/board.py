@@ -10,11 +10,14 @@ all tasks: the page's refresh costs the same at 100 tasks and at 100,000.
 from __future__ import annotations
 
 import collections
+import logging
 import time
 from collections import Counter
 from typing import Iterable
 
 from ..dataflow.states import FINAL_STATES as _FINAL
+
+logger = logging.getLogger(__name__)
 
 #: the name of ``WorkflowPlugin`` on a scheduler, whose ``board`` the page reads
 PLUGIN_NAME = "dask-parsl-workflow"
@@ -74,18 +77,23 @@ class WorkflowBoard:
         self._running: dict[str, Counter[str]] = {}  # client -> app -> tasks in processing
         self.version = 0  # advances with each change, so a page redraws only after one
 
-    def report(self, client: str, run_id: str, apps: dict, retried: dict, failures: list,
-               when: float | None = None, started: float | None = None) -> None:
-        """A kernel's report, from its ``client`` (times are the kernel's clock)."""
-        when = when or time.time()
-        run = self.runs.get(client)
-        if run is None or run.run_id != run_id:
-            run = self._add(client, run_id, started or when)
-        if not run.connected or run.running is not self._running.get(client):
-            run.connected = True
-            run.running = self._running.setdefault(client, Counter())
-        run.report(apps, retried, [tuple(failure) for failure in failures], when)
-        self.version += 1
+    def report(self, client: str = "", run_id: str = "", apps: dict | None = None,
+               retried: dict | None = None, failures: list | None = None, reported: float | None = None,
+               started: float | None = None, **_: object) -> None:
+        """A kernel's report (``WORKFLOW_STATUS_OP``), from its ``client`` (times are the
+        kernel's clock). Whatever a kernel sends, its stream (so its workflow) must not break."""
+        try:
+            when = reported or time.time()
+            run = self.runs.get(client)
+            if run is None or run.run_id != run_id:
+                run = self._add(client, run_id, started or when)
+            if not run.connected or run.running is not self._running.get(client):
+                run.connected = True
+                run.running = self._running.setdefault(client, Counter())
+            run.report(apps or {}, retried or {}, [tuple(failure) for failure in failures or ()], when)
+            self.version += 1
+        except Exception:
+            logger.exception("Could not show a workflow's status from client %s", client)
 
     def task_moved(self, clients: Iterable[str], app: str, change: int) -> None:
         """An app task of ``clients`` entered (``change`` 1) or left (-1) ``processing``."""

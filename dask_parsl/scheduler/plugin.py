@@ -24,16 +24,15 @@ resources that no connected worker offers: calls made while their cluster had
 no worker (the kernel refuses the others at once, ``executors.resources``).
 
 Every charged try is sent to the kernel that owns the task (a message on its
-client's stream, ``scheduler.events``), which turns it into
-``fail_count``/``fail_cost``/``fail_history`` on the task record, and every lost
-one, which goes to ``lost_tries``; kernels that
-ask also learn when and where each try ran. Each kernel's reports of its tasks
-by app and state are kept for the dashboard's Workflow page (``scheduler.board``),
+client's stream, ``scheduler.events``), which turns it into ``fail_count``/``fail_cost``/
+``fail_history`` on the task record, and every lost one, which goes to ``lost_tries``;
+kernels that ask also learn when and where each try ran. Each kernel's reports of its
+tasks by app and state are kept for the dashboard's Workflow page (``scheduler.board``),
 with how many of them run on a worker now, counted as transitions happen.
 
 A kernel whose connection drops keeps its tasks and reports while it reconnects
-(``reconnects``; ``remove_client`` is wrapped too). Small results and memo reports that
-workers send with completions go on, unread, to the kernels holding the tasks
+(``reconnects``; ``remove_client`` is wrapped too). What workers send with completions
+(small results, memo reports) goes on, unread, to the kernels holding the tasks
 (``pushed_results``).
 """
 from __future__ import annotations
@@ -128,11 +127,12 @@ class WorkflowPlugin(SchedulerPlugin):
         before_task_erred(scheduler, self._task_erred)
         before_worker_removed(scheduler, self._worker_removed)
         scheduler.stream_handlers[SUBSCRIBE_OP] = self._subscribe
-        scheduler.stream_handlers[WORKFLOW_STATUS_OP] = self._workflow_status
+        scheduler.stream_handlers[WORKFLOW_STATUS_OP] = self.board.report
         scheduler.stream_handlers[RETRY_DECIDED_OP] = self._retry_decided
         scheduler.stream_handlers[TASK_STARTED_OP] = self._task_started
         scheduler.stream_handlers[RECLAIM_OP] = self._reclaim
-        scheduler.stream_handlers[RESULT_OP] = self._pass_result
+        scheduler.stream_handlers[RESULT_OP] = lambda key=None, worker="", **message: pass_on(
+            scheduler, key, message, self._kernels, self._result_takers)
         self._stop_quieting = quiet_app_tasks("distributed.scheduler", scheduler.tasks.get)
         try:  # the dashboard gets the Workflow page (if no preload gave it already)
             from ..dashboard import add_workflow_pages_to
@@ -174,9 +174,6 @@ class WorkflowPlugin(SchedulerPlugin):
         if results:
             self._result_takers.add(client)
 
-    def _pass_result(self, key: Any = None, worker: str = "", **message: Any) -> None:
-        pass_on(self.scheduler, key, message, self._kernels, self._result_takers)
-
     def remove_client(self, scheduler: Scheduler, client: str) -> None:
         if not self.holds.holding(client):
             self._forget_kernel(client)
@@ -208,14 +205,6 @@ class WorkflowPlugin(SchedulerPlugin):
         if events:
             comm.send({"op": EVENTS_OP, "events": events})
         comm.send({"op": UNKNOWN_KEYS_OP, "keys": self.holds.reclaim(client, list(keys))})
-
-    def _workflow_status(self, client: str = "", run_id: str = "", apps: dict | None = None,
-                         retried: dict | None = None, failures: list | None = None,
-                         reported: float | None = None, started: float | None = None, **_: Any) -> None:
-        try:  # whatever a kernel sends, its stream (and so its workflow) must not break on it
-            self.board.report(client, run_id, apps or {}, retried or {}, failures or [], reported, started)
-        except Exception:
-            logger.exception("Could not show a workflow's status from client %s", client)
 
     # -- decisions ------------------------------------------------------------------------
     def _task_erred(self, key: Any, stimulus_id: str, msg: dict) -> bool:
