@@ -86,3 +86,31 @@ def test_a_result_this_process_cannot_load_fails_when_read_and_nothing_else(dfk,
     with pytest.raises(ModuleNotFoundError, match="only_on_workers"):
         strange.result()
     assert [f.result() for f in [sized(10) for _ in range(20)]] == [b"x" * 10] * 20
+
+
+@python_app
+def counted(directory, log):
+    import sys
+
+    sys.path.insert(0, directory)
+    import counts_its_pickles
+
+    return counts_its_pickles.Counted(log)
+
+
+def test_a_result_is_pickled_once_on_its_worker(dfk, tmp_path, monkeypatch):
+    (tmp_path / "counts_its_pickles.py").write_text(
+        "class Counted:\n"
+        "    def __init__(self, log):\n"
+        "        self.log = log\n"
+        "    def __reduce__(self):\n"
+        "        with open(self.log, 'a') as log:\n"
+        "            log.write('pickled\\n')\n"
+        "        return Counted, (self.log,)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    log = tmp_path / "pickles.log"
+    future = counted(str(tmp_path), str(log))
+    concurrent.futures.wait([future], timeout=60)
+    assert "returned Counted" in repr(future)  # came back with its completion
+    assert future.result().log == str(log)
+    assert log.read_text() == "pickled\n"  # checked as picklable and sent, from one pickle

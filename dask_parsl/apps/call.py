@@ -17,6 +17,8 @@ _ALWAYS_PICKLABLE = (type(None), bool, int, float, complex, str, bytes)
 _slot_released_while_waiting = False
 #: ``running``: this thread runs an app's function now
 _app_thread = threading.local()
+#: ``take(pickled)``: offered the pickle of each result checked here (``take_result_pickles``)
+_result_pickle_taker: Callable[[bytes], None] | None = None
 
 
 class AppCall:
@@ -38,7 +40,9 @@ class AppCall:
             _release_slot_while_waiting()
         result = self.run(args, kwargs)
         if type(result) not in _ALWAYS_PICKLABLE:
-            ensure_picklable(result, self.name)
+            pickled = ensure_picklable(result, self.name)
+            if pickled is not None and _result_pickle_taker is not None:
+                _result_pickle_taker(pickled)
         return result
 
     def run(self, args: tuple, kwargs: dict) -> Any:
@@ -107,16 +111,22 @@ def without_future_defaults(func: Callable) -> Callable:
     return copy
 
 
-def _out_of_band(buffer) -> None:
-    """Keep large buffers out of the test pickle: nothing is copied."""
-
-
-def ensure_picklable(value: Any, app_name: str) -> None:
-    """Raise ``SerializationError`` naming the app if ``value`` cannot be pickled."""
+def ensure_picklable(value: Any, app_name: str) -> bytes | None:
+    """Raise ``SerializationError`` naming the app if ``value`` cannot be pickled; else
+    its pickle, or None if large buffers were kept out of it (not copied to check)."""
+    out_of_band: list = []
     try:
-        dumps(value, buffer_callback=_out_of_band)
+        pickled = dumps(value, buffer_callback=out_of_band.append)
     except Exception as error:
         raise SerializationError(app_name, f"the result ({type(value).__name__})", str(error)) from None
+    return None if out_of_band else pickled
+
+
+def take_result_pickles(taker: Callable[[bytes], None] | None) -> None:
+    """Have ``taker`` offered, in the task's thread, the pickle of each app result that
+    ``AppCall`` pickled to check it, so whoever sends it on need not pickle it again."""
+    global _result_pickle_taker
+    _result_pickle_taker = taker
 
 
 def file_after(file_obj: Any, _producer_result: Any) -> Any:

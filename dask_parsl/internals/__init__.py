@@ -4,10 +4,11 @@ Not API. dask_parsl relies on a few internals that have no public equivalent:
 building task graphs (``graphs``), seeing completions in bulk and messaging the
 scheduler (``client``), deciding retries on the scheduler (``scheduler``), apps
 giving up their worker slot while they wait for their own cluster
-(``worker_slots``), submitting batch jobs and waiting for them (``batch``), and
-CPython's (``cpython``). Each access is one named function, whose docstring gives
-the versions it was tested on, so a Dask upgrade breaks dask_parsl in one
-package that lists them all; import them from here.
+(``worker_slots``), what a worker runs and when it sends (``worker``), submitting
+batch jobs and waiting for them (``batch``), and CPython's (``cpython``). Each
+access is one named function, whose docstring gives the versions it was tested on,
+so a Dask upgrade breaks dask_parsl in one package that lists them all; import
+them from here.
 
 At import, versions outside ``TESTED`` give one warning (``probes``); a needed
 internal that a probe finds missing raises ``DaskInternalsMissing`` where it is used.
@@ -65,6 +66,9 @@ from .scheduler import (
     unrunnable_since,
     want_keys,
 )
+from .worker import (
+    running_task_key,
+)
 from .worker_slots import (
     release_worker_slot_while_clients_wait,
 )
@@ -93,6 +97,7 @@ __all__ = [
     "replace_result",
     "retry_erred_task",
     "retry_task_of_lost_worker",
+    "running_task_key",
     "scheduler_id",
     "send_to_scheduler",
     "set_worker_stream_interval",

@@ -18,10 +18,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from distributed import get_worker
 from distributed.comm import CommClosedError
 from distributed.diagnostics.plugin import WorkerPlugin
 from distributed.protocol import pickle
 
+from ..internals import running_task_key
 from .events import MEMO_TOPIC
 from .task_logs import is_app_task
 
@@ -54,13 +56,18 @@ class ResultPusher(WorkerPlugin):
         self.max_size = max_size
 
     def setup(self, worker: Any) -> None:
+        from ..apps.call import take_result_pickles  # the apps import the scheduler's plugins
+
         self.worker = worker
         self.reports: dict = {}  # key -> the report of a running task, sent with its completion
+        self.pickles: dict = {}  # key -> the pickled result of a task, made as its app checked it
+        take_result_pickles(_keep_result_pickle)
 
     def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
         if start not in ("executing", "long-running"):
             return
         report = self.reports.pop(key, None) if self.reports else None
+        pickled = self.pickles.pop(key, None) if self.pickles else None
         if finish != "memory":
             return
         message = {"op": RESULT_OP, "key": key}
@@ -70,11 +77,22 @@ class ResultPusher(WorkerPlugin):
         ts = worker.state.tasks.get(key)
         if ts is not None and ts.nbytes is not None and ts.nbytes <= self.max_size and is_app_task(ts):
             try:
-                message["payload"], message["nbytes"] = pickle.dumps(worker.data[key]), ts.nbytes
+                message["payload"] = pickled if pickled is not None else pickle.dumps(worker.data[key])
+                message["nbytes"] = ts.nbytes
             except Exception:  # fetched as usual instead, where the error (if any) shows
                 logger.debug("Could not pickle the result of %s to send it along", key, exc_info=True)
         if len(message) > 2:
             worker.batched_send(message)
+
+
+def _keep_result_pickle(pickled: bytes) -> None:
+    """In a task's thread: keep the pickle of its result, if small enough to send."""
+    try:
+        pusher = get_worker().plugins.get(ResultPusher.name)
+    except ValueError:  # not on a worker
+        return
+    if pusher is not None and len(pickled) <= pusher.max_size:
+        pusher.pickles[running_task_key()] = pickled
 
 
 def report_with_completion(worker: Any, key: Any, report: dict) -> bool:
