@@ -19,7 +19,7 @@ from ..scheduler.lost_workers import LossWitness
 from ..scheduler.plugin import WorkflowPlugin
 from ..scheduler.pushed_results import ResultPusher
 from ..scheduler.task_logs import WorkerTaskLogs
-from ..scheduler.worker_streams import WorkerStreams
+from ..scheduler.worker_streams import IdleWorkersReportAtOnce, WorkerStreams
 from .base import Executor, TaskListener
 from .batch import ClusterPlan, start_jobs
 from .batching import GraphBatcher
@@ -194,6 +194,8 @@ class DaskExecutor(Executor):
             self.client.register_plugin(WorkflowPlugin(unrunnable_timeout=timeout))
             self.client.register_plugin(WorkerStreams(parse_timedelta(settings.get("worker-streams.interval")),
                                                       int(settings.get("worker-streams.max-workers"))))
+            if settings.get("worker-streams.idle-workers-report-at-once"):
+                self.client.register_plugin(IdleWorkersReportAtOnce())
             logs = self._plan.log_directory if self._plan is not None else None
             self.client.register_plugin(WorkerTaskLogs(logs or os.path.join(self.run_dir, "worker_logs")))
             self.client.register_plugin(LossWitness())  # what a lost worker had started, and its job

@@ -68,6 +68,7 @@ from .scheduler import (
 )
 from .worker import (
     running_task_key,
+    send_at_once_if_idle,
 )
 from .worker_slots import (
     release_worker_slot_while_clients_wait,
@@ -99,6 +100,7 @@ __all__ = [
     "retry_task_of_lost_worker",
     "running_task_key",
     "scheduler_id",
+    "send_at_once_if_idle",
     "send_to_scheduler",
     "set_worker_stream_interval",
     "start_dask_workers_without_main",

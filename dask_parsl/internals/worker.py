@@ -10,3 +10,13 @@ def running_task_key() -> Any:
     """The key of the task this thread runs on a worker; None off a task
     (``distributed.utils.thread_state.key``)."""
     return getattr(task_thread_state, "key", None)
+
+
+def send_at_once_if_idle(worker: Any) -> None:
+    """If ``worker`` has no other task to run, have its next message to the scheduler
+    leave at once instead of waiting out the batch interval after its last one
+    (``WorkerState.executing/ready/constrained``, ``BatchedSend.next_deadline``, which
+    ``send`` reads to wake the sender)."""
+    state = worker.state
+    if not (state.executing or state.ready or state.constrained):
+        worker.batched_stream.next_deadline = None

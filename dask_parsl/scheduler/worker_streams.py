@@ -1,19 +1,25 @@
-"""How long the scheduler holds its messages to each worker before sending them.
+"""How long the scheduler and the workers hold their messages to each other.
 
-Dask batches them for 5 ms, so a task whose inputs just finished may wait up to that
-long to start: along a chain of calls, much of each hop. Sending at once
-(``parsl.worker-streams.interval: 0``) runs a chain up to twice as fast, and cost no
-scheduler CPU that bench/control_plane.py could measure up to 256 workers; batching is
-meant to save it with many more, so clusters of more than
-``parsl.worker-streams.max-workers`` workers keep Dask's interval.
+Dask batches them: the scheduler's to a worker for 5 ms, so a task whose inputs just
+finished may wait up to that long to start, and a worker's for 2 ms after its last
+send, so a completion that follows another closely waits too: along a chain of calls,
+most of each hop. Sending at once (``parsl.worker-streams.interval: 0``) runs a chain
+up to twice as fast, and cost no scheduler CPU that bench/control_plane.py could
+measure up to 256 workers; batching is meant to save it with many more, so clusters of
+more than ``parsl.worker-streams.max-workers`` workers keep Dask's interval.
+
+A worker left with nothing to run sends the completion of its last task at once
+(``IdleWorkersReportAtOnce``); busy workers batch as Dask makes them, which is what
+saves work when completions come in bursts. An idle worker sends no more messages
+than before, only sooner.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from distributed.diagnostics.plugin import SchedulerPlugin
+from distributed.diagnostics.plugin import SchedulerPlugin, WorkerPlugin
 
-from ..internals import DASK_WORKER_STREAM_INTERVAL, set_worker_stream_interval
+from ..internals import DASK_WORKER_STREAM_INTERVAL, send_at_once_if_idle, set_worker_stream_interval
 
 
 class WorkerStreams(SchedulerPlugin):
@@ -47,3 +53,16 @@ class WorkerStreams(SchedulerPlugin):
         self.chosen = chosen
         set_worker_stream_interval(self.scheduler, chosen)
         return True
+
+
+class IdleWorkersReportAtOnce(WorkerPlugin):
+    """A worker that finishes a task and has no other to run reports it at once."""
+
+    name = "dask-parsl-idle-workers-report-at-once"
+
+    def setup(self, worker: Any) -> None:
+        self.worker = worker
+
+    def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
+        if start == "executing":
+            send_at_once_if_idle(self.worker)
