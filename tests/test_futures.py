@@ -185,3 +185,9 @@ def test_dropped_futures_free_their_results_on_the_cluster(dfk):
     assert _wait_until_held(client, prefix, 50) == 50
     del futures
     assert _wait_until_held(client, prefix, 0) == 0
+    futures = [double(i) for i in range(50)]
+    parsl.wait_for_current_tasks()
+    dropping = threading.Thread(target=futures.clear)  # dropped by another thread than the caller's
+    dropping.start()
+    dropping.join()
+    assert _wait_until_held(client, prefix, 0) == 0

@@ -1,8 +1,9 @@
 """Every private name of dask, distributed, dask-jobqueue and CPython that dask_parsl uses.
 
 Not API. dask_parsl relies on a few internals that have no public equivalent:
-building task graphs (``graphs``), seeing completions in bulk and messaging the
-scheduler (``client``), deciding retries on the scheduler (``scheduler``), apps
+building task graphs and releasing their futures in batches (``graphs``,
+``released_futures``), seeing completions in bulk and messaging the scheduler
+(``client``), deciding retries on the scheduler (``scheduler``), apps
 giving up their worker slot while they wait for their own cluster
 (``worker_slots``), what a worker runs and when it sends (``worker``), submitting
 batch jobs and waiting for them (``batch``), and CPython's (``cpython``). Each

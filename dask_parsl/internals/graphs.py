@@ -8,6 +8,7 @@ from distributed import Client
 from distributed.spans import SpanMetadata
 
 from .probes import _dask_module, _require, _task_spec
+from .released_futures import release_in_batches
 
 
 # -- task graphs (dask 2026.8.0) ------------------------------------------------------
@@ -61,7 +62,8 @@ def submit_graph(client: Client, tasks: dict, keys: list, annotations: dict) -> 
     The graph is named by a random token: tokenizing every task, as ``Client.get``
     does, costs most of a batch, and app calls are never deduplicated.
     ``annotations`` maps ``resources`` and ``priority`` to values by key (a
-    priority annotation outranks the call order). Uses
+    priority annotation outranks the call order). The futures are released in
+    batches once dropped (``BatchReleasedFuture``). Uses
     ``Client._graph_to_futures`` and ``dask._expr.LLGExpr`` (tested on 2026.8.0).
     """
     if _LowLevelGraph is None:  # raises, naming what is missing
@@ -75,4 +77,5 @@ def submit_graph(client: Client, tasks: dict, keys: list, annotations: dict) -> 
     in_order = {key: position for position, key in enumerate(keys)}
     futures = to_futures(graph, keys, span_metadata=SpanMetadata(collections=[{"type": "low-level-graph"}]),
                          internal_priority=in_order, fifo_timeout=0)
+    release_in_batches(futures.values())
     return [futures[key] for key in keys]
