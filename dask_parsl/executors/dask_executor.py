@@ -18,6 +18,7 @@ from ..scheduler.events import MEMO_TOPIC, RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKF
 from ..scheduler.lost_workers import LossWitness
 from ..scheduler.plugin import WorkflowPlugin
 from ..scheduler.pushed_results import ResultPusher
+from ..scheduler.quiet_shutdown import QuietWorkerShutdown
 from ..scheduler.task_logs import WorkerTaskLogs
 from ..scheduler.worker_streams import IdleWorkersReportAtOnce, WorkerStreams
 from .base import Executor, TaskListener
@@ -199,6 +200,7 @@ class DaskExecutor(Executor):
             logs = self._plan.log_directory if self._plan is not None else None
             self.client.register_plugin(WorkerTaskLogs(logs or os.path.join(self.run_dir, "worker_logs")))
             self.client.register_plugin(LossWitness())  # what a lost worker had started, and its job
+            self.client.register_plugin(QuietWorkerShutdown())
             push_max_size = parse_bytes(settings.get("results.push-max-size"))
             self.client.register_plugin(ResultPusher(push_max_size))  # (and what cached calls memoized)
             self._plugin_registered = True

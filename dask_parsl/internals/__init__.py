@@ -68,6 +68,8 @@ from .scheduler import (
     want_keys,
 )
 from .worker import (
+    HEARTBEAT_FAILED_MESSAGE,
+    is_closing,
     running_task_key,
     send_at_once_if_idle,
 )
@@ -78,6 +80,7 @@ from .worker_slots import (
 __all__ = [
     "DASK_WORKER_STREAM_INTERVAL",
     "DaskInternalsMissing",
+    "HEARTBEAT_FAILED_MESSAGE",
     "LightFuture",
     "MEMORY_KILL_TOPIC",
     "TESTED",
@@ -92,6 +95,7 @@ __all__ = [
     "graph_value",
     "handle_task_erred",
     "instead_of_dropping_a_client",
+    "is_closing",
     "jobs_created",
     "listen_in_process",
     "raise_in_thread",

@@ -20,3 +20,16 @@ def send_at_once_if_idle(worker: Any) -> None:
     state = worker.state
     if not (state.executing or state.ready or state.constrained):
         worker.batched_stream.next_deadline = None
+
+
+#: what a worker logs (an ERROR, with a traceback) when its heartbeat to the scheduler
+#: fails; also when the worker itself cut it by closing (``Worker.heartbeat``,
+#: ``Worker.close``; tested on 2026.8.0)
+HEARTBEAT_FAILED_MESSAGE = "Failed to communicate with scheduler during heartbeat."
+
+
+def is_closing(worker: Any) -> bool:
+    """Whether ``worker`` is closing, not yet closed (``Worker.status``)."""
+    from distributed.core import Status
+
+    return worker.status == Status.closing
