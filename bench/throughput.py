@@ -30,8 +30,10 @@ machine hits them alike; before each run the scheduler is left to forget the pre
 tasks and garbage is collected (the Parsl child collects its own before answering). The
 table shows medians of ``--repeats`` runs, tasks per second from those medians, and the
 medians of the per-repeat ratios: "dp vs raw" = raw time / dask_parsl time and "dp vs parsl"
-= Parsl time / dask_parsl time, so >= 1 means dask_parsl is faster. Finally, client memory
-per finished and dropped dask_parsl task is measured against a scheduler in its own process.
+= Parsl time / dask_parsl time, so >= 1 means dask_parsl is faster. Finally, against a
+scheduler in its own process (so the client's own costs show): client memory per finished
+no-op task whose future was dropped, and per one still held; and an app call's CPU time on
+the calling thread (median over batches of 10,000 calls; garbage collections included).
 Figures are printed (and written with ``--json``), never asserted.
 """
 from __future__ import annotations
@@ -459,10 +461,11 @@ def start_parsl(settings: argparse.Namespace, work_dir: str) -> ContextManager[P
     return ParslChild(settings.parsl_venv, os.path.join(work_dir, "parsl"), settings.parsl_encrypted)
 
 
-# -- memory per task ------------------------------------------------------------------------
-def client_memory_per_task(n: int, work_dir: str) -> tuple[float, int]:
-    """Client RSS growth per finished (waited for), dropped dask_parsl task; the scheduler
-    runs in its own process. Also the task records the DataFlowKernel still holds."""
+# -- the client's costs per task ------------------------------------------------------------
+def client_costs_per_task(n: int, work_dir: str) -> dict[str, float]:
+    """Client RSS growth per finished (waited for) dask_parsl no-op task, its future dropped
+    and held; the task records the DataFlowKernel still holds after the dropped ones; and
+    the thread CPU µs of one call (median of batches). The scheduler runs in its own process."""
     import dask.config
     import psutil
     from distributed import Client
@@ -487,17 +490,31 @@ def client_memory_per_task(n: int, work_dir: str) -> tuple[float, int]:
         with Client(address, timeout=60) as probe:
             probe.wait_for_workers(2, timeout=60)
         config = Config(executors=[DaskExecutor(cluster=address)], run_dir=os.path.join(work_dir, "memory"))
+        map_app, _ = dask_parsl_apps()
+        process = psutil.Process()
         with dask_parsl.load(config) as dfk:
             app_map(min(n, 2000))  # warm up
             gc.collect()
-            before = psutil.Process().memory_info().rss
+            before = process.memory_info().rss
             chunk = min(n, 10_000)
+            call_seconds = []
             for _ in range(n // chunk):
-                app_map(chunk)
+                started = time.thread_time()
+                futures = [map_app(i) for i in range(chunk)]
+                call_seconds.append((time.thread_time() - started) / chunk)
+                concurrent.futures.wait(futures)
+                del futures
             gc.collect()
-            grown = psutil.Process().memory_info().rss - before
+            dropped = (process.memory_info().rss - before) / (n // chunk * chunk)
             left = len(dfk.tasks)
-        return grown / (n // chunk * chunk), left
+            before = process.memory_info().rss
+            held = [map_app(i) for i in range(chunk)]
+            concurrent.futures.wait(held)
+            time.sleep(1)  # the tiny results' releases reach the scheduler
+            gc.collect()
+            held_bytes = (process.memory_info().rss - before) / len(held)
+        return {"dropped_bytes_per_task": dropped, "held_bytes_per_task": held_bytes,
+                "task_records_left": left, "call_cpu_us": 1e6 * statistics.median(call_seconds)}
     finally:
         stop_process_tree(workers, workers.terminate)
         stop_process_tree(scheduler, scheduler.terminate)
@@ -578,10 +595,13 @@ def main() -> None:
             print("Parsl skipped: pass --parsl-venv PATH (a venv with parsl installed)")
         memory: dict[str, Any] | None = None
         if settings.memory_tasks:
-            per_task, left = client_memory_per_task(settings.memory_tasks, work_dir)
-            memory = {"tasks": settings.memory_tasks, "bytes_per_task": per_task, "task_records_left": left}
-            print(f"\n{settings.memory_tasks} dask_parsl tasks, waited for, futures dropped: "
-                  f"client memory {per_task:.0f} B/task, {left} task records left")
+            costs = client_costs_per_task(settings.memory_tasks, work_dir)
+            memory = {"tasks": settings.memory_tasks, **costs}
+            print(f"\n{settings.memory_tasks} dask_parsl no-op tasks, waited for: client memory per task "
+                  f"{memory['dropped_bytes_per_task']:.0f} B once its future is dropped "
+                  f"({memory['task_records_left']} task records left), "
+                  f"{memory['held_bytes_per_task']:.0f} B while held; "
+                  f"a call {memory['call_cpu_us']:.1f} µs of CPU on the calling thread")
     elapsed = time.perf_counter() - started
     print(f"versions: {versions(parsl_version)}; load average {load_before[0]:.2f} -> "
           f"{os.getloadavg()[0]:.2f}; bench took {elapsed:.0f} s")

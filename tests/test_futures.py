@@ -2,6 +2,7 @@
 import concurrent.futures
 import threading
 
+import dask.config
 import pytest
 
 import dask_parsl as parsl
@@ -170,7 +171,9 @@ def _wait_until_held(client, prefix, count):
     return _keys_held(client, prefix)
 
 
-def test_dropped_futures_free_their_results_on_the_cluster(dfk):
+def test_dropped_futures_free_their_results_on_the_cluster(load_dfk):
+    with dask.config.set({"parsl.results.release-max-size": 0}):  # ints stay on their workers too
+        dfk = load_dfk()
     client = dfk.executors["dask"].client
     prefix = f"double-{dfk._key_token}-"
     value = double(1)

@@ -48,11 +48,34 @@ def test_small_results_are_read_without_their_workers(run_dir):
 
 
 def test_a_small_result_stays_on_its_worker_for_dependents(dfk):
-    first = sized(1000)
-    assert first.result() == b"x" * 1000
+    first = sized(10_000)
+    assert first.result() == b"x" * 10_000
     client = dfk.executors["dask"].client
     assert client.who_has()[first._key]  # held there while its future lives
-    assert length(first).result() == 1000
+    assert length(first).result() == 10_000
+
+
+def test_a_tiny_result_is_released_from_its_worker_and_later_calls_carry_it(dfk):
+    tiny = sized(100)  # up to parsl.results.release-max-size (1 KiB)
+    assert tiny.result() == b"x" * 100
+    client = dfk.executors["dask"].client
+    deadline = time.monotonic() + 30
+    while client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)):
+        assert time.monotonic() < deadline, "the scheduler kept the tiny result"
+        time.sleep(0.05)
+    assert tiny.result() == b"x" * 100 and "returned bytes" in repr(tiny)
+    assert length(tiny).result() == 100
+
+
+def test_calls_made_while_their_inputs_are_released_get_them(dfk):
+    for _ in range(5):
+        firsts = [sized(i % 50) for i in range(400)]
+        lengths = []
+        for i, first in enumerate(firsts):  # made as the firsts finish, and their results are released
+            if i % 40 == 0:
+                time.sleep(0.01)
+            lengths.append(length(first))
+        assert [f.result() for f in lengths] == [i % 50 for i in range(400)]
 
 
 def test_results_that_later_calls_take_stay_on_their_workers(dfk):

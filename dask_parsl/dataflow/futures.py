@@ -56,6 +56,10 @@ class AppFuture(LightFuture):
     _final_try_counted = False
     # the size of a result that came with the task's completion (``scheduler.pushed_results``)
     _pushed_nbytes = 0
+    # the Dask futures of the inputs this call's task references, kept until it is sent
+    _inputs_held: list | None = None
+    # the result came with the completion and is held here only (``_release_from_workers``)
+    _released = False
 
     def __init__(self, task_record: dict) -> None:
         super().__init__()
@@ -66,6 +70,14 @@ class AppFuture(LightFuture):
         self._executor: Executor | None = None
         # the dask key (or list of keys) later tasks may reference in their graphs
         self._key: Any = None
+
+    def _release_from_workers(self) -> None:
+        """The result, held here now, is no longer held on the workers: later calls take
+        the value itself. The key goes first: a call that read the Dask future before it
+        saw no key keeps that future until its task is sent (``_inputs_held``)."""
+        self._key = None
+        self._remote = None
+        self._released = True
 
     @property
     def tid(self) -> int:

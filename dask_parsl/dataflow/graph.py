@@ -93,9 +93,10 @@ class GraphBuilder:
         executor = self.executors[record.executor]
         args, kwargs = record.args, record.kwargs
         computed = record._computed or {}
+        held: list = []  # the Dask futures of the inputs referenced, until the task is sent
         if record.depends:
             args, kwargs = replace_dependencies(
-                self.resolver, args, kwargs, lambda dep: self.graph_value(dep, executor, computed))
+                self.resolver, args, kwargs, lambda dep: self.graph_value(dep, executor, computed, held))
         call = self._app_call(app, plan is not None, record._worker_function)
         if plan is None:
             key = self.task_key(record)
@@ -103,11 +104,13 @@ class GraphBuilder:
         else:
             key = plan.key
             dep_values = [] if plan.hashsum else [
-                None if token is not None else self.graph_value(dep, executor, computed)
+                None if token is not None else self.graph_value(dep, executor, computed, held)
                 for token, dep in zip(plan.dep_tokens, memo_deps, strict=True)]
             task = self._task(key, call, plan, graph_value(dep_values), *args, **kwargs)
         future = record.app_fu
         future._executor = executor
+        if held:
+            future._inputs_held = held
         record._try_time_launched = time.time()
         record.status = States.launched
         if self.events.subscribers:
@@ -115,20 +118,29 @@ class GraphBuilder:
         executor.submit(key, task, future, record._dask_options)
         future._key = key  # only now may later calls reference it in their graphs
 
-    def graph_value(self, dep: Any, executor: Any, computed: dict) -> Any:
-        """What stands for ``dep`` in a task graph on ``executor``."""
+    def graph_value(self, dep: Any, executor: Any, computed: dict, held: list) -> Any:
+        """What stands for ``dep`` in a task graph on ``executor``; the Dask future of a
+        result it references joins ``held`` (a result released from the workers at that
+        moment, ``AppFuture._release_from_workers``, stays there until the task is sent)."""
         if isinstance(dep, AppFuture):
             if dep._replacement is not None:
-                return self.graph_value(dep._replacement, executor, computed)
+                return self.graph_value(dep._replacement, executor, computed, held)
             if dep._entry is not None:
-                return self.memo.entry_node(dep, lambda again: self.graph_value(again, executor, computed))
-            if dep._key is not None and dep._executor is executor:
-                return task_ref(dep._key)
+                return self.memo.entry_node(
+                    dep, lambda again: self.graph_value(again, executor, computed, held))
+            remote, key = dep._remote, dep._key  # in this order: a release clears the key first
+            if key is not None and dep._executor is executor:
+                if remote is not None:
+                    held.append(remote)
+                return task_ref(key)
             return dep.result()
         if isinstance(dep, DataFuture):
             parent = dep.parent
-            if not dep.done() and parent._key is not None and parent._executor is executor:
-                return self._task(f"file-{uuid.uuid4().hex}", file_after, dep.file_obj, task_ref(parent._key))
+            remote, key = parent._remote, parent._key
+            if not dep.done() and key is not None and parent._executor is executor:
+                if remote is not None:
+                    held.append(remote)
+                return self._task(f"file-{uuid.uuid4().hex}", file_after, dep.file_obj, task_ref(key))
             return dep.file_obj
         if isinstance(dep, distributed.Future) and executor.same_scheduler(dep):
             return task_ref(dep.key)

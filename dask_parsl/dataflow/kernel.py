@@ -77,7 +77,8 @@ class DataFlowKernel:
         self.state_log = StateLog(self.run_id, logger)
         self.table = TaskTable(config.garbage_collect, self.resolver, self.state_log)
         self.events = EventStream()
-        self.outcomes = Outcomes(self.table, self.events, parse_bytes(settings.get("results.client-memory")))
+        self.outcomes = Outcomes(self.table, self.events, parse_bytes(settings.get("results.client-memory")),
+                                 parse_bytes(settings.get("results.release-max-size")))
         self._pool = concurrent.futures.ThreadPoolExecutor(
             config.internal_tasks_max_threads, thread_name_prefix="dask-parsl-internal")
         self.executors: dict[str, Any] = {}

@@ -48,11 +48,14 @@ class Outcomes:
     """Finishes tasks: sets their futures, updates their records, publishes their
     final state; and handles what executors report about running tasks."""
 
-    def __init__(self, table: TaskTable, events: EventStream, pushed_memory: int = 0) -> None:
+    def __init__(self, table: TaskTable, events: EventStream, pushed_memory: int = 0,
+                 release_max_size: int = 0) -> None:
         self.table = table
         self.events = events
         #: the client memory the results that came with completions may take
         self.pushed_results = ResultBudget(pushed_memory, table.finished)
+        #: results that came with completions up to this size are held here only
+        self.release_max_size = release_max_size
         self.memo: MemoLauncher | None = None  # set by the kernel
         self.remote_retries: RemoteRetries | None = None  # set by the kernel
 
@@ -126,6 +129,8 @@ class Outcomes:
                 try:
                     value = pushed.load()
                     future._pushed_nbytes = pushed.nbytes
+                    if pushed.nbytes <= self.release_max_size:
+                        future._release_from_workers()
                 except Exception:  # read from its worker instead, where the error shows as usual
                     logger.debug("Could not load the result of task %s sent along", record.id, exc_info=True)
             self.complete(record, value, States.memo_done if record.from_memo else States.exec_done)

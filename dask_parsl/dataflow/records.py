@@ -145,9 +145,16 @@ class TaskRecord(MutableMapping):
 
     @property
     def exec_fu(self) -> Any:
-        """The Dask future of the task's result, once it was launched."""
+        """The Dask future of the task's result, once it was launched; for a result held
+        here only (``parsl.results.release-max-size``), a finished future of it."""
         future = self.app_fu
-        return None if future is None else future._remote
+        if future is None:
+            return None
+        if future._remote is None and future._released:
+            held: concurrent.futures.Future = concurrent.futures.Future()
+            held.set_result(future.result())
+            return held
+        return future._remote
 
     def unfinished_future(self) -> AppFuture | None:
         """The future, while the task has not finished."""

@@ -113,6 +113,7 @@ class GraphBatcher:
             if futures is not None:
                 for item, dask_future in zip(batch, futures, strict=True):
                     item[2]._remote = dask_future
+                    item[2]._inputs_held = None  # the scheduler has their keys now
         if futures is not None:
             self._cancel_those_cancelled()
             return
@@ -128,6 +129,8 @@ class GraphBatcher:
                     pending.pop(key, None)
                     submitted.pop(key, None)
                     failure = error
+                finally:
+                    app_future._inputs_held = None
             if isinstance(failure, DaskInternalsMissing):  # not the call's fault: say what is
                 self._on_unsendable(app_future, functools.partial(_same, failure))
                 continue

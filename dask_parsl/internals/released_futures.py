@@ -15,8 +15,10 @@ class BatchReleasedFuture(Future):
     ``Future.release`` wakes the loop once per future (a write to its self-pipe, tens of
     microseconds while the loop is busy); futures dropped together, as a list of
     finished calls is, make that the cost of whatever thread collects them: often the
-    thread making the next calls (``Future._cleared``, ``Future._generation``,
-    ``Client._dec_ref``; tested on distributed 2026.8.0).
+    thread making the next calls. The keys that no future holds any longer then go to
+    the scheduler in one message (``Future._cleared``, ``Future._generation``,
+    ``Client.refcount``, ``Client._refcount_lock``, ``Client.futures``,
+    ``Client._send_to_scheduler``; tested on distributed 2026.8.0).
     """
 
     def release(self) -> None:
@@ -37,8 +39,10 @@ def release_in_batches(futures: Any) -> None:
 def _releases_in_batches(future: Future) -> bool:
     global _SUPPORTED
     if _SUPPORTED is None:
+        client = future.client
         _SUPPORTED = (hasattr(future, "_cleared") and hasattr(future, "_generation")
-                      and callable(getattr(future.client, "_dec_ref", None)))
+                      and all(hasattr(client, name) for name in ("refcount", "_refcount_lock", "futures"))
+                      and callable(getattr(client, "_send_to_scheduler", None)))
     return _SUPPORTED
 
 
@@ -63,10 +67,23 @@ class _KeyReleases:
                 pass
 
     def _release(self) -> None:
+        """As ``Client._dec_ref`` per key, but one message for the keys no future holds now."""
         self.scheduled = False  # (before emptying: a key added meanwhile schedules again)
-        keys, dec_ref = self.keys, self.client._dec_ref
-        while keys:
-            dec_ref(keys.popleft())
+        client, keys, unheld = self.client, self.keys, []
+        with client._refcount_lock:
+            refcount = client.refcount
+            while keys:
+                key = keys.popleft()
+                refcount[key] -= 1
+                if refcount[key] == 0:
+                    del refcount[key]
+                    unheld.append(key)
+        for key in unheld:
+            state = client.futures.pop(key, None)
+            if state is not None:
+                state.cancel()
+        if unheld and client.status != "closed":
+            client._send_to_scheduler({"op": "client-releases-keys", "keys": unheld, "client": client.id})
 
 
 def _releases_of(client: Client) -> _KeyReleases:
