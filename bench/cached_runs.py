@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from typing import Callable
 
 KINDS = ("uncached", "first run", "resume")
 
@@ -71,21 +72,31 @@ print(json.dumps({"seconds": seconds}))
 """
 
 
-def run_side(python: str, package: str, tasks: int, cached: bool, run_dir: str, resume: bool,
-             path: str) -> float:
-    env = dict(os.environ, PATH=os.path.dirname(python) + os.pathsep + path)
-    process = subprocess.Popen(
-        [python, "-c", SCRIPT, package, str(tasks), "1" if cached else "0", run_dir, "1" if resume else "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+def run_in_session(argv: list[str], path: str, cwd: str | None = None, env: dict | None = None,
+                   while_running: Callable[[subprocess.Popen], None] | None = None) -> str:
+    """Run ``argv`` (its interpreter's directory first on ``path``) in a session of its own,
+    killed after with whatever it left behind (Parsl's worker pool); its stdout."""
+    env = dict(os.environ if env is None else env, PATH=os.path.dirname(argv[0]) + os.pathsep + path)
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               cwd=cwd, start_new_session=True)
     try:
-        out, err = process.communicate(timeout=900)
+        if while_running is not None:
+            while_running(process)
+        out, err = process.communicate(timeout=1800)
     finally:
-        try:  # whatever the run left behind in its session (Parsl's worker pool)
+        try:
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
     if process.returncode != 0:
-        raise RuntimeError(f"{package} run failed:\n{err[-3000:]}")
+        raise RuntimeError(f"{argv[:3]} failed:\n{err[-3000:]}")
+    return out
+
+
+def run_side(python: str, package: str, tasks: int, cached: bool, run_dir: str, resume: bool,
+             path: str) -> float:
+    flags = ["1" if cached else "0", run_dir, "1" if resume else "0"]
+    out = run_in_session([python, "-c", SCRIPT, package, str(tasks), *flags], path)
     return json.loads(out.strip().splitlines()[-1])["seconds"]
 
 

@@ -25,9 +25,9 @@ restarted one).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -35,6 +35,7 @@ import tempfile
 import time
 
 import psutil
+from cached_runs import run_in_session  # (bench/ is on sys.path when a bench runs)
 
 SIDES = ("dask_parsl", "dask", "parsl")
 SATURATIONS = ("1.1", "2", "inf")
@@ -99,27 +100,8 @@ else:
 """
 
 
-def run(argv: list[str], path: str, cwd: str, env: dict | None = None, sample: dict | None = None) -> str:
-    """Run ``argv`` in ``cwd``, in a session of its own (killed after); its stdout. With
-    ``sample``, record the peak memory of each of its worker processes, by pid."""
-    env = dict(os.environ if env is None else env, PATH=os.path.dirname(argv[0]) + os.pathsep + path)
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                               cwd=cwd, start_new_session=True)
-    try:
-        if sample is not None:
-            _sample_workers(process, sample)
-        out, err = process.communicate(timeout=1800)
-    finally:
-        try:  # whatever the run left behind in its session (Parsl's worker pool)
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    if process.returncode != 0:
-        raise RuntimeError(f"{argv} failed:\n{err[-3000:]}")
-    return out
-
-
 def _sample_workers(process: subprocess.Popen, peaks: dict) -> None:
+    """Record the peak memory of each worker process of ``process``, by pid, until it ends."""
     parent = psutil.Process(process.pid)
     while process.poll() is None:
         try:
@@ -142,8 +124,8 @@ def arrays_between_apps(settings: argparse.Namespace, path: str) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         for repeat in range(settings.repeats):
             for side in SIDES if repeat % 2 == 0 else SIDES[::-1]:
-                out = run([pythons[side], "-c", SCRIPT, side, str(settings.chunks),
-                           os.path.join(scratch, f"{side}-{repeat}")], path, scratch)
+                out = run_in_session([pythons[side], "-c", SCRIPT, side, str(settings.chunks),
+                                      os.path.join(scratch, f"{side}-{repeat}")], path, scratch)
                 seconds[side].append(json.loads(out.strip().splitlines()[-1])["seconds"])
             print(f"repeat {repeat + 1}: " + ", ".join(f"{side} {seconds[side][-1]:.2f} s" for side in SIDES),
                   flush=True)
@@ -165,7 +147,8 @@ def more_than_memory(settings: argparse.Namespace, path: str) -> dict:
         with tempfile.TemporaryDirectory() as scratch:
             env = dict(os.environ, DASK_PARSL__LOCAL_CLUSTER__WORKER_SATURATION=saturation)
             peaks: dict = {}
-            out = run([sys.executable, EXAMPLE, str(settings.days), "1GiB"], path, scratch, env, peaks)
+            out = run_in_session([sys.executable, EXAMPLE, str(settings.days), "1GiB"], path, scratch, env,
+                                 functools.partial(_sample_workers, peaks=peaks))
         seconds = float(out.split(", in ")[1].split(" s")[0])  # from its first call to its last result
         peak = max(peaks.values(), default=0)
         figures[saturation] = {"seconds": seconds, "peak_worker_bytes": peak, "workers_started": len(peaks),
