@@ -32,8 +32,9 @@ table shows medians of ``--repeats`` runs, tasks per second from those medians, 
 medians of the per-repeat ratios: "dp vs raw" = raw time / dask_parsl time and "dp vs parsl"
 = Parsl time / dask_parsl time, so >= 1 means dask_parsl is faster. Finally, against a
 scheduler in its own process (so the client's own costs show): client memory per finished
-no-op task whose future was dropped, and per one still held; and an app call's CPU time on
-the calling thread (median over batches of 10,000 calls; garbage collections included).
+no-op task whose future was dropped (RSS), and per one still held (live allocations,
+``tracemalloc``); and an app call's CPU time on the calling thread (median over batches of
+10,000 calls; garbage collections included).
 Figures are printed (and written with ``--json``), never asserted.
 """
 from __future__ import annotations
@@ -51,6 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from dataclasses import asdict, dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Callable, ContextManager, Sequence
 
@@ -507,12 +509,13 @@ def client_costs_per_task(n: int, work_dir: str) -> dict[str, float]:
             gc.collect()
             dropped = (process.memory_info().rss - before) / (n // chunk * chunk)
             left = len(dfk.tasks)
-            before = process.memory_info().rss
+            tracemalloc.start()  # (live memory: RSS would reuse what the dropped tasks freed)
             held = [map_app(i) for i in range(chunk)]
             concurrent.futures.wait(held)
             time.sleep(1)  # the tiny results' releases reach the scheduler
             gc.collect()
-            held_bytes = (process.memory_info().rss - before) / len(held)
+            held_bytes = tracemalloc.get_traced_memory()[0] / len(held)
+            tracemalloc.stop()
         return {"dropped_bytes_per_task": dropped, "held_bytes_per_task": held_bytes,
                 "task_records_left": left, "call_cpu_us": 1e6 * statistics.median(call_seconds)}
     finally:

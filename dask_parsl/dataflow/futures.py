@@ -70,6 +70,9 @@ class AppFuture(LightFuture):
         self._executor: Executor | None = None
         # the dask key (or list of keys) later tasks may reference in their graphs
         self._key: Any = None
+        # (set here, so that every future's attributes share one key table)
+        self._pushed_nbytes = 0
+        self._released = False
 
     def _release_from_workers(self) -> None:
         """The result, held here now, is no longer held on the workers: later calls take

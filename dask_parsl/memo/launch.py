@@ -106,7 +106,8 @@ class MemoLauncher:
             self.outcomes.fail(record, error, States.memo_done)
             return
         future = record["app_fu"]
-        for name in ("_remote", "_executor", "_key", "_entry", "_memo_token", "_memo_call", "_replacement"):
+        for name in ("_remote", "_executor", "_key", "_entry", "_memo_token", "_memo_call", "_replacement",
+                     "_released"):
             setattr(future, name, getattr(earlier, name))
         record["hashsum"] = earlier.task_record.get("hashsum")
         self.outcomes.complete(record, earlier._stored_result(), States.memo_done)
