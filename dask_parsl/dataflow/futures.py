@@ -54,12 +54,8 @@ class AppFuture(LightFuture):
     _stderr_future: DataFuture | None = None
     # set when the kernel charged the last try (its retry_handler said no): not counted again
     _final_try_counted = False
-    # the size of a result that came with the task's completion (``scheduler.pushed_results``)
-    _pushed_nbytes = 0
     # the Dask futures of the inputs this call's task references, kept until it is sent
     _inputs_held: list | None = None
-    # the result came with the completion and is held here only (``_release_from_workers``)
-    _released = False
 
     def __init__(self, task_record: dict) -> None:
         super().__init__()
@@ -70,7 +66,9 @@ class AppFuture(LightFuture):
         self._executor: Executor | None = None
         # the dask key (or list of keys) later tasks may reference in their graphs
         self._key: Any = None
-        # (set here, so that every future's attributes share one key table)
+        # set here, so that every future's attributes share one key table: the size of a
+        # result that came with the task's completion (``scheduler.pushed_results``), and
+        # whether it is held here only (``_release_from_workers``)
         self._pushed_nbytes = 0
         self._released = False
 

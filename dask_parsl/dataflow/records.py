@@ -150,7 +150,7 @@ class TaskRecord(MutableMapping):
         future = self.app_fu
         if future is None:
             return None
-        if future._remote is None and future._released:
+        if future._released:
             held: concurrent.futures.Future = concurrent.futures.Future()
             held.set_result(future.result())
             return held

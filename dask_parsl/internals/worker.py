@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from distributed.core import Status
 from distributed.utils import thread_state as task_thread_state
 
 
@@ -30,6 +31,4 @@ HEARTBEAT_FAILED_MESSAGE = "Failed to communicate with scheduler during heartbea
 
 def is_closing(worker: Any) -> bool:
     """Whether ``worker`` is closing, not yet closed (``Worker.status``)."""
-    from distributed.core import Status
-
     return worker.status == Status.closing
