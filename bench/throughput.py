@@ -336,7 +336,7 @@ def app_chain(length: int) -> float:
 
 
 def start_cluster() -> LocalCluster:
-    """2 worker processes x 1 thread, with the scheduler setting and the TLS of dask_parsl's
+    """2 worker processes x 1 thread, with the scheduler settings and the TLS of dask_parsl's
     embedded cluster (a temporary certificate, unless ``parsl.encrypted`` is off)."""
     import dask.config
     from distributed import LocalCluster
@@ -344,6 +344,9 @@ def start_cluster() -> LocalCluster:
 
     saturation = dask.config.get("parsl.local-cluster.worker-saturation", default=None)
     settings = {} if saturation is None else {"distributed.scheduler.worker-saturation": float(saturation)}
+    log_length = dask.config.get("parsl.low-level-log-length", default=None)
+    if log_length is not None:
+        settings["distributed.admin.low-level-log-length"] = int(log_length)
     encrypted = dask.config.get("parsl.encrypted", default=False)
     print(f"LocalCluster: 2 worker processes x 1 thread, worker-saturation={saturation}, "
           f"TLS {'on' if encrypted else 'off'} (both Dask sides)")

@@ -44,6 +44,8 @@ def test_default_load_starts_a_local_cluster_of_processes(run_dir):
         assert os.getpid() not in pids
         worker_pids = set(executor.client.run(os.getpid).values())
         assert pids <= worker_pids
+        # the developer logs of a scheduler in this process are short (parsl.low-level-log-length)
+        assert executor.cluster.scheduler.transition_log.maxlen == 100
     assert executor.cluster is None  # the embedded cluster was closed
 
 

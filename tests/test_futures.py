@@ -194,3 +194,29 @@ def test_dropped_futures_free_their_results_on_the_cluster(load_dfk):
     dropping.start()
     dropping.join()
     assert _wait_until_held(client, prefix, 0) == 0
+
+
+def test_a_held_finished_future_keeps_few_objects_for_the_garbage_collector(dfk):
+    """Every object a held future keeps is traversed by each full collection, which
+    comes more often the more there are. A finished no-op call keeps four: its
+    AppFuture, its record, the record's weak reference to it, and the list of waiters
+    ``concurrent.futures.wait`` left."""
+    import gc
+    import time
+
+    concurrent.futures.wait([double(i) for i in range(100)], timeout=60)
+    existing = gc.get_objects()  # (held, so no new object takes an old one's id)
+    old = set(map(id, existing))
+    futures = [double(i) for i in range(1000)]
+    concurrent.futures.wait(futures, timeout=60)
+    time.sleep(1)  # the tiny results' releases are sent
+    gc.collect()
+    kept, stack = set(), list(futures)
+    while stack:  # the new objects the futures keep alive
+        item = stack.pop()
+        if id(item) in kept or id(item) in old or not gc.is_tracked(item):
+            continue
+        kept.add(id(item))
+        stack.extend(gc.get_referents(item))
+    assert [future.result() for future in futures] == [2 * i for i in range(1000)]
+    assert len(kept) / len(futures) <= 4

@@ -35,7 +35,7 @@ def start_cluster(plan: ClusterPlan | None, local_options: dict, run_dir: str, l
         shared = dask.config.get(f"jobqueue.{plan.batch_system}.shared-temp-directory", None)
         if "security" in options and shared is None:  # where workers read the TLS files from
             options.setdefault("shared_temp_directory", run_dir)
-        with dask.config.set(plan.build_config):
+        with dask.config.set({**_own_cluster_config(), **plan.build_config}):
             return make_batch_cluster(plan.batch_system, **options)
     kwargs = {**local_options, **plan.options}
     kwargs.setdefault("dashboard_address", settings.get("local-cluster.dashboard-address"))
@@ -49,8 +49,14 @@ def start_cluster(plan: ClusterPlan | None, local_options: dict, run_dir: str, l
         kwargs["scheduler_port"] = port
     start_dask_workers_without_main()  # Parsl scripts often have no main guard
     saturation = settings.get("local-cluster.worker-saturation")
-    with dask.config.set({"distributed.scheduler.worker-saturation": float(saturation), **plan.build_config}):
+    with dask.config.set({"distributed.scheduler.worker-saturation": float(saturation),
+                          **_own_cluster_config(), **plan.build_config}):
         return LocalCluster(**kwargs)
+
+
+def _own_cluster_config() -> dict:
+    """The distributed settings of every cluster dask_parsl starts."""
+    return {"distributed.admin.low-level-log-length": int(settings.get("low-level-log-length"))}
 
 
 def client_for(cluster: Any, timeout: float) -> Client:

@@ -2,61 +2,143 @@
 async exceptions."""
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import ctypes
+import os
 import threading
 from typing import Any
 
-
 # -- CPython 3.10-3.13 ----------------------------------------------------------------
-class _LightCondition(threading.Condition):
-    """``threading.Condition`` minus its five per-instance bound methods, and with no
-    queue of waiters until a thread waits.
+_DONE_STATES = ("CANCELLED", "CANCELLED_AND_NOTIFIED", "FINISHED")
+#: the one lock of every LightFuture (each ``concurrent.futures.Future`` has a lock of its own)
+_LIGHT_FUTURES_LOCK = threading.RLock()
 
-    Every AppFuture has a condition; those bound methods were a third of the
-    objects a live future adds for the cyclic garbage collector to traverse, and the
-    empty deque of waiters a third of its memory (``Condition._waiters``, which
-    ``notify`` reads as a sequence; tested on CPython 3.10 to 3.13).
-    """
 
-    _waiters: Any = ()  # a deque of its own once a thread waits
+def _new_lock_in_child() -> None:  # a forked child has no thread left to release it
+    global _LIGHT_FUTURES_LOCK
+    _LIGHT_FUTURES_LOCK = threading.RLock()
 
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
 
-    def wait(self, timeout: float | None = None) -> bool:
-        if self._waiters == ():  # (the caller holds the lock)
-            self._waiters = collections.deque()
-        return super().wait(timeout)
+os.register_at_fork(after_in_child=_new_lock_in_child)
+
+
+class _SharedLockCondition:
+    """What ``future._condition`` gives a LightFuture: the lock all of them share, and
+    the future's list of sleeping threads (made when a thread sleeps).
+
+    Made on each use and dropped after, so it costs a finished future nothing."""
+
+    __slots__ = ("_future",)
+
+    def __init__(self, future: LightFuture) -> None:
+        self._future = future
+
+    def __enter__(self) -> bool:
+        return _LIGHT_FUTURES_LOCK.acquire()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _LIGHT_FUTURES_LOCK.release()
 
     def acquire(self, *args: Any) -> bool:
-        return self._lock.acquire(*args)
+        return _LIGHT_FUTURES_LOCK.acquire(*args)
 
     def release(self) -> None:
-        self._lock.release()
+        _LIGHT_FUTURES_LOCK.release()
 
-    def _release_save(self) -> Any:
-        return self._lock._release_save()
+    def wait(self, timeout: float | None = None) -> bool:
+        """As ``threading.Condition.wait``: the caller holds the lock."""
+        sleeper = threading.Lock()
+        sleeper.acquire()
+        future = self._future
+        if future._sleepers is None:
+            future._sleepers = [sleeper]
+        else:
+            future._sleepers.append(sleeper)
+        saved = _LIGHT_FUTURES_LOCK._release_save()
+        woken = False
+        try:
+            if timeout is None:
+                woken = sleeper.acquire()
+            else:
+                woken = sleeper.acquire(True, timeout) if timeout > 0 else sleeper.acquire(False)
+            return woken
+        finally:
+            _LIGHT_FUTURES_LOCK._acquire_restore(saved)
+            if not woken and future._sleepers is not None and sleeper in future._sleepers:
+                future._sleepers.remove(sleeper)
+                future._sleepers = future._sleepers or None
 
-    def _acquire_restore(self, state: Any) -> None:
-        self._lock._acquire_restore(state)
+    def notify_all(self) -> None:
+        future = self._future
+        sleepers, future._sleepers = future._sleepers, None
+        for sleeper in sleepers or ():
+            sleeper.release()
 
-    def _is_owned(self) -> bool:
-        return self._lock._is_owned()
+
+class _NoWaitersYet:
+    """``future._waiters`` until ``concurrent.futures.wait`` or ``as_completed`` installs
+    one: empty, and appending makes the future's list."""
+
+    __slots__ = ("_future",)
+
+    def __init__(self, future: LightFuture) -> None:
+        self._future = future
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def append(self, waiter: Any) -> None:
+        self._future._waiter_list = [waiter]
+
+    def remove(self, waiter: Any) -> None:
+        raise ValueError("no such waiter")
 
 
 class LightFuture(concurrent.futures.Future):
-    """A ``concurrent.futures.Future`` with a lighter condition (what ``Future.__init__``
-    sets, written out; tested on CPython 3.10 to 3.13)."""
+    """A ``concurrent.futures.Future`` that keeps no object of its own besides its
+    result until a thread waits on it or a callback is added: every LightFuture shares
+    one lock, and its lists of waiters, sleeping threads and callbacks are made when
+    first used.
+
+    The garbage collector's full collections traverse every object a held future
+    keeps, and come more often the more there are: a future's condition, lock and
+    two empty lists were four of the seven it kept. What ``concurrent.futures`` reads
+    (``_condition``, ``_waiters``, ``_done_callbacks``, ``_state``, ``_result``,
+    ``_exception``) is the same; tested on CPython 3.10 to 3.13.
+    """
 
     def __init__(self) -> None:
-        self._condition = _LightCondition()
         self._state = "PENDING"
         self._result = None
         self._exception = None
-        self._waiters: list = []
-        self._done_callbacks: list = []
+        self._waiter_list: list | None = None
+        self._sleepers: list | None = None
+        self._done_callbacks: Any = ()
+
+    @property
+    def _condition(self) -> _SharedLockCondition:
+        return _SharedLockCondition(self)
+
+    @property
+    def _waiters(self) -> Any:
+        waiters = self._waiter_list
+        return _NoWaitersYet(self) if waiters is None else waiters
+
+    def add_done_callback(self, fn: Any) -> None:
+        with _LIGHT_FUTURES_LOCK:
+            if self._state not in _DONE_STATES:
+                if self._done_callbacks:
+                    self._done_callbacks.append(fn)
+                else:
+                    self._done_callbacks = [fn]
+                return
+        try:
+            fn(self)
+        except Exception:
+            concurrent.futures._base.LOGGER.exception("exception calling callback for %r", self)
 
 
 def replace_result(future: LightFuture, value: Any) -> None:
