@@ -24,6 +24,7 @@ from cached_apps import (
 import dask_parsl as parsl
 from dask_parsl import Config, DaskExecutor, get_all_checkpoints, get_last_checkpoint, python_app
 from dask_parsl.memo import CheckpointPythonWarning, UntrustedCheckpointWarning, id_for_memo
+from dask_parsl.memo.store import load_index
 
 
 @pytest.fixture
@@ -50,8 +51,9 @@ def statuses(log, n=3):
     return lambda dfk: [cached_square(i, log).task_status() for i in range(n)]
 
 
-def index_of(checkpoint_dir):
-    return os.listdir(os.path.join(checkpoint_dir, "index"))
+def committed(checkpoint_dir):
+    """The hashsums of the committed entries of a checkpoint directory."""
+    return [name for name in os.listdir(os.path.join(checkpoint_dir, "entries")) if not name.endswith(".tmp")]
 
 
 def test_a_later_run_reuses_checkpointed_results(run, log):
@@ -70,7 +72,7 @@ def test_without_checkpoints_a_later_run_computes_again(run, log):
 def test_task_exit_commits_each_result_as_its_task_finishes(run, log):
     def workflow(dfk):
         cached_square(2, log).result(timeout=60)
-        return index_of(dfk.memoizer.checkpoint_dir)
+        return committed(dfk.memoizer.checkpoint_dir)
 
     assert len(run(workflow, checkpoint_mode="task_exit")) == 1
 
@@ -79,11 +81,11 @@ def test_task_exit_commits_each_result_as_its_task_finishes(run, log):
 def test_dfk_exit_and_manual_commit_at_cleanup(run, log, mode):
     def workflow(dfk):
         cached_square(2, log).result(timeout=60)
-        assert index_of(dfk.memoizer.checkpoint_dir) == []
+        assert committed(dfk.memoizer.checkpoint_dir) == []
         return dfk.memoizer.checkpoint_dir
 
     checkpoint_dir = run(workflow, checkpoint_mode=mode)
-    assert len(index_of(checkpoint_dir)) == 1
+    assert len(committed(checkpoint_dir)) == 1
     assert run(statuses(log, 3), checkpoint_mode=mode)[2] == "memo_done"
 
 
@@ -91,7 +93,7 @@ def test_manual_checkpoint_commits_now(run, log):
     def workflow(dfk):
         cached_square(2, log).result(timeout=60)
         assert dfk.checkpoint() == dfk.memoizer.checkpoint_dir
-        return index_of(dfk.memoizer.checkpoint_dir)
+        return committed(dfk.memoizer.checkpoint_dir)
 
     assert len(run(workflow, checkpoint_mode="manual")) == 1
 
@@ -100,7 +102,7 @@ def test_periodic_commits_every_period(run, log):
     def workflow(dfk):
         cached_square(2, log).result(timeout=60)
         deadline = time.monotonic() + 20
-        while not index_of(dfk.memoizer.checkpoint_dir):
+        while not committed(dfk.memoizer.checkpoint_dir):
             assert time.monotonic() < deadline, "no periodic checkpoint"
             time.sleep(0.2)
         return True
@@ -137,8 +139,61 @@ def test_entries_are_private_to_their_owner(run, log):
         assert stat.S_IMODE(os.stat(os.path.join(checkpoint_dir, directory)).st_mode) == 0o700
     entries = os.path.join(checkpoint_dir, "entries")
     assert len(os.listdir(entries)) == 3
-    for name in os.listdir(entries):
-        assert stat.S_IMODE(os.stat(os.path.join(entries, name)).st_mode) == 0o600
+    files = [os.path.join(part, name) for part in (entries, os.path.join(checkpoint_dir, "index"))
+             for name in os.listdir(part)]
+    assert all(stat.S_IMODE(os.stat(path).st_mode) == 0o600 for path in files)
+
+
+def test_an_entry_is_one_file_and_its_token_a_line_of_its_workers_file(run, log):
+    """Files are what HPC filesystems ration: 20 entries are 20 files, plus one file
+    of tokens per worker process that wrote some."""
+    def workflow(dfk):
+        [cached_square(i, log).result(timeout=60) for i in range(20)]
+        return dfk.memoizer.checkpoint_dir
+
+    checkpoint_dir = run(workflow, checkpoint_mode="task_exit")
+    token_files = os.listdir(os.path.join(checkpoint_dir, "index"))
+    assert len(committed(checkpoint_dir)) == 20
+    assert 1 <= len(token_files) <= 2 and all(name.endswith(".tokens") for name in token_files)
+    lines = [line for name in token_files
+             for line in open(os.path.join(checkpoint_dir, "index", name)).read().splitlines()]
+    assert sorted(line.split()[0] for line in lines) == sorted(committed(checkpoint_dir))
+    assert run(statuses(log, 20), checkpoint_mode="task_exit") == ["memo_done"] * 20
+
+
+def test_entries_load_whatever_happened_to_their_tokens(run, log, run_dir):
+    """A torn or foreign file of tokens costs only the tokens it holds: the entries
+    still load, and calls depending on them are hashed on the workers instead."""
+    def chained(dfk):
+        scaled = [cached_scale(cached_square(i, log), 10, log) for i in range(3)]
+        return [future.result(timeout=60) for future in scaled], [f.task_status() for f in scaled]
+
+    values, _ = run(chained, checkpoint_mode="task_exit")
+    checkpoint_dir = get_last_checkpoint(run_dir)[0]
+    index = os.path.join(checkpoint_dir, "index")
+    for number, name in enumerate(os.listdir(index)):
+        path = os.path.join(index, name)
+        with open(path, "r+b") as tokens:
+            tokens.truncate(os.path.getsize(path) - 5)  # the last line torn
+        os.chmod(path, 0o622 if number % 2 else 0o600)  # (and written by anyone)
+    assert [entry.token for entry in load_index([checkpoint_dir]).values()].count(None) >= 1
+    assert run(chained, checkpoint_mode="task_exit") == (values, ["memo_done"] * 3)
+    assert values == [0, 10, 40] and runs(log) == 6
+
+
+def test_checkpoints_of_the_two_files_per_entry_layout_still_load(run, log):
+    """Earlier versions named each token in an empty file ``index/<hashsum>.<token>``."""
+    checkpoint_dir = run(lambda dfk: squares(log)(dfk) and dfk.memoizer.checkpoint_dir,
+                         checkpoint_mode="task_exit")
+    index = os.path.join(checkpoint_dir, "index")
+    tokens = [line.split() for name in os.listdir(index)
+              for line in open(os.path.join(index, name)).read().splitlines()]
+    for name in os.listdir(index):
+        os.remove(os.path.join(index, name))
+    for hashsum, token in tokens:
+        open(os.path.join(index, f"{hashsum}.{token}"), "w").close()
+    assert run(statuses(log), checkpoint_mode="task_exit") == ["memo_done"] * 3
+    assert runs(log) == 3
 
 
 def damage_every_entry(checkpoint_dir):

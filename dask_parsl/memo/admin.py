@@ -60,7 +60,7 @@ def inspect_store(checkpoint_dir: str, verify: bool = False) -> StoreReport:
                 report.corrupt.append(f"{entry.path}: {error}")
     pending = os.path.join(checkpoint_dir, "pending")
     if os.path.isdir(pending):
-        report.pending = sum(1 for name in os.listdir(pending) if "." in name and not name.endswith(".tmp"))
+        report.pending = sum(1 for name in os.listdir(pending) if "." not in name)
     return report
 
 

@@ -4,11 +4,16 @@ A run's checkpoint directory (``run_dir/NNN/checkpoint``, mode 0700) holds
 
 * ``entries/<hashsum>``: the pickled result, after a magic line and the
   SHA-256 of the pickle, so a torn or altered entry is detected, never trusted;
-* ``index/<hashsum>.<token>``: an empty marker naming the result's Dask token,
-  so a later run learns every entry's token from one directory listing;
-* ``pending/``: entries and markers written but not committed yet (every
-  checkpoint mode but ``task_exit``); committing renames them into place, and a
-  later run commits those a run left when its client died;
+* ``index/<writer>.tokens``: one append-only file per process that writes
+  entries, a line ``<hashsum> <token>`` per entry naming its result's Dask
+  token, so a later run learns every token from a few files, and an entry costs
+  one file, not two (HPC filesystems limit files per user and serve each
+  creation and rename from one metadata server). An entry whose line is missing
+  or torn loads with an unknown token. Directories of earlier versions hold an
+  empty marker ``<hashsum>.<token>`` per entry there instead, still read;
+* ``pending/``: entries written but not committed yet (every checkpoint mode but
+  ``task_exit``); committing renames them into place, and a later run commits
+  those a run left when its client died;
 * ``python``: the Python that hashed the calls (implementation, version,
   bytecode magic number). Loading entries hashed under another bytecode warns
   with ``CheckpointPythonWarning``: app fingerprints include bytecode, so those
@@ -26,7 +31,9 @@ import logging
 import os
 import pickle
 import platform
+import socket
 import sys
+import threading
 import uuid
 import warnings
 from typing import Any, Iterator, NamedTuple
@@ -34,7 +41,7 @@ from typing import Any, Iterator, NamedTuple
 from ..dataflow.errors import BadCheckpoint
 from ..dataflow.rundir import numbered_runs
 from ..serialize import dumps
-from .errors import CheckpointPythonWarning
+from .errors import CheckpointPythonWarning, UntrustedCheckpoint
 from .trust import open_entry
 
 logger = logging.getLogger(__name__)
@@ -42,6 +49,7 @@ logger = logging.getLogger(__name__)
 MAGIC = b"DASK-PARSL-CHECKPOINT 1\n"
 _DIGEST_SIZE = 32
 UNKNOWN_TOKEN = "unknown"
+TOKENS_SUFFIX = ".tokens"
 PYTHON_TAG = f"{sys.implementation.name} {platform.python_version()} {importlib.util.MAGIC_NUMBER.hex()}"
 
 
@@ -122,10 +130,39 @@ class CheckpointStore:
         """Save ``value`` as the entry of ``hashsum`` (committed or pending, by mode)."""
         if self.write_dir is None:
             return
+        _TOKEN_LOGS.append(os.path.join(self.write_dir, "index"), f"{hashsum} {token or UNKNOWN_TOKEN}\n")
         where = os.path.join(self.write_dir, "entries" if self.commit_at_once else "pending")
         write_entry(os.path.join(where, hashsum), value)
-        marker_dir = os.path.join(self.write_dir, "index") if self.commit_at_once else where
-        _touch(os.path.join(marker_dir, f"{hashsum}.{token or UNKNOWN_TOKEN}"))
+
+
+class _TokenLogs:
+    """This process's ``.tokens`` file in each index directory it writes to, open for
+    appending: each line goes in one write, under a lock (threads of a worker)."""
+
+    _MAX_OPEN = 8  # a worker serving many runs closes the files of earlier ones
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._files: dict[str, int] = {}
+        self._pid = os.getpid()
+
+    def append(self, index_dir: str, line: str) -> None:
+        with self._lock:
+            if self._pid != os.getpid():  # a forked child writes a file of its own
+                self._files, self._pid = {}, os.getpid()
+            fd = self._files.get(index_dir)
+            if fd is None:
+                if len(self._files) >= self._MAX_OPEN:
+                    for open_fd in self._files.values():
+                        os.close(open_fd)
+                    self._files.clear()
+                name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}{TOKENS_SUFFIX}"
+                fd = self._files[index_dir] = os.open(
+                    os.path.join(index_dir, name), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.write(fd, line.encode())
+
+
+_TOKEN_LOGS = _TokenLogs()
 
 
 def write_entry(path: str, value: Any) -> None:
@@ -176,24 +213,51 @@ def load_index(checkpoint_dirs: list[str]) -> dict[str, Entry]:
     """Every committed entry in ``checkpoint_dirs``, by hashsum (later dirs win)."""
     index: dict[str, Entry] = {}
     for directory in checkpoint_dirs:
-        entries = os.path.join(directory, "entries")
         try:
-            names = os.listdir(os.path.join(directory, "index"))
+            tokens = read_tokens(os.path.join(directory, "index"))
         except FileNotFoundError:
             logger.warning("checkpoint directory %s has no index; ignoring it", directory)
             continue
+        entries = os.path.join(directory, "entries")
+        try:
+            names = [name for name in os.listdir(entries) if not name.endswith(".tmp")]
+        except FileNotFoundError:
+            names = []
         if names:
             check_python_tag(directory)
-        for name in names:
-            hashsum, _, token = name.partition(".")
-            if token:
-                index[hashsum] = Entry(os.path.join(entries, hashsum),
-                                       None if token == UNKNOWN_TOKEN else token)
+        for hashsum in names:
+            token = tokens.get(hashsum)
+            index[hashsum] = Entry(os.path.join(entries, hashsum), None if token == UNKNOWN_TOKEN else token)
     return index
 
 
+def read_tokens(index_dir: str) -> dict[str, str]:
+    """The token of each entry ``index_dir`` names, by hashsum (``UNKNOWN_TOKEN`` if its
+    writer did not know it). A file another user could have written is skipped: its
+    tokens would decide which entries the calls depending on these results get."""
+    tokens: dict[str, str] = {}
+    for name in os.listdir(index_dir):
+        if not name.endswith(TOKENS_SUFFIX):
+            hashsum, _, token = name.partition(".")  # a marker of an earlier version
+            if token:
+                tokens[hashsum] = token
+            continue
+        path = os.path.join(index_dir, name)
+        try:
+            with open_entry(path) as file:
+                lines = file.read().decode(errors="replace").split("\n")
+        except UntrustedCheckpoint as error:
+            logger.warning("%s", error)
+            continue
+        for line in lines[:-1]:  # (the last is empty, or torn)
+            hashsum, _, token = line.partition(" ")
+            if token:
+                tokens[hashsum] = token
+    return tokens
+
+
 def commit_pending(checkpoint_dir: str) -> int:
-    """Move pending entries, then their markers, into place; returns how many.
+    """Move pending entries into place; returns how many.
 
     Another process may commit the same directory at once (a run finding the pending
     entries of an earlier run that died): a name it moved first is skipped.
@@ -204,14 +268,14 @@ def commit_pending(checkpoint_dir: str) -> int:
     except FileNotFoundError:
         return 0
     committed = 0
-    for name in sorted(names, key=lambda name: "." in name):  # entries before their markers
+    for name in sorted(names, key=lambda name: "." in name):  # entries before markers of earlier versions
         is_marker = "." in name
         try:
             os.rename(os.path.join(pending, name),
                       os.path.join(checkpoint_dir, "index" if is_marker else "entries", name))
         except FileNotFoundError:
             continue
-        committed += is_marker
+        committed += not is_marker
     return committed
 
 
@@ -240,10 +304,6 @@ def get_all_checkpoints(rundir: str = "runinfo") -> list[str]:
 def get_last_checkpoint(rundir: str = "runinfo") -> list[str]:
     """The checkpoint directory of the last run under ``rundir`` (a list of 0 or 1)."""
     return get_all_checkpoints(rundir)[-1:]
-
-
-def _touch(path: str) -> None:
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def _remove(path: str) -> None:
