@@ -15,6 +15,7 @@ import parsl.launchers
 import parsl.providers
 import pytest
 from fake_batch import calls, install
+from servers import free_port
 
 import dask_parsl
 from dask_parsl import Config, ConfigurationError, HighThroughputExecutor, bash_app, python_app
@@ -208,14 +209,15 @@ def fails():
 
 
 def test_tls_accelerators_worker_logs_and_the_port_workers_connect_to(run_dir, tmp_path):
+    port = free_port()
     executor = HighThroughputExecutor(
         label="gpu", provider=ours.LocalProvider(), available_accelerators=["a", "b"], encrypted=True,
-        worker_logdir_root=str(tmp_path / "logs"), worker_port=47250)
+        worker_logdir_root=str(tmp_path / "logs"), worker_port=port)
     rendezvous = tmp_path / "rendezvous"
     rendezvous.mkdir()
     with dask_parsl.load(Config(executors=[executor], run_dir=run_dir)):
         info = executor.client.scheduler_info()
-        assert info["address"].startswith("tls://") and info["address"].endswith(":47250")
+        assert info["address"].startswith("tls://") and info["address"].endswith(f":{port}")
         assert len(info["workers"]) == 2 and all(address.startswith("tls://") for address in info["workers"])
         calls = [devices_while_all_run(str(rendezvous), 2) for _ in range(2)]
         assert {call.result(timeout=60) for call in calls} == {("a",) * 3, ("b",) * 3}
