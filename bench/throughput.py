@@ -66,6 +66,7 @@ RESULT_SIZES: dict[str, int] = {"None": 0, "1KB": 1_000, "100KB": 100_000}
 IDIOMS = ("result", "wait")
 SIDES = ("raw", "dask_parsl", "parsl")
 PARSL_CHILD_FLAG = "--parsl-child"
+COSTS_CHILD_FLAG = "--client-costs-child"
 PARSL_WORKERS = 2
 FULL_SETTINGS = {"tasks": 5000, "chain": 300, "repeats": 5, "memory_tasks": 100_000}
 QUICK_SETTINGS = {"tasks": 500, "chain": 50, "repeats": 3, "memory_tasks": 5000}
@@ -526,6 +527,15 @@ def client_costs_per_task(n: int, work_dir: str) -> dict[str, float]:
         stop_process_tree(scheduler, scheduler.terminate)
 
 
+def client_costs_in_fresh_process(n: int, work_dir: str) -> dict[str, float]:
+    """``client_costs_per_task`` in a process of its own: what the comparisons left in this
+    one (distributed keeps closed in-process schedulers alive) would make every garbage
+    collection, and so every call, cost more."""
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), COSTS_CHILD_FLAG, str(n), work_dir],
+                         check=True, stdout=subprocess.PIPE, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 # -- report ---------------------------------------------------------------------------------
 def cell(value: float | None, width: int, digits: int) -> str:
     return f"{'-':>{width}}" if value is None else f"{value:>{width}.{digits}f}"
@@ -601,7 +611,7 @@ def main() -> None:
             print("Parsl skipped: pass --parsl-venv PATH (a venv with parsl installed)")
         memory: dict[str, Any] | None = None
         if settings.memory_tasks:
-            costs = client_costs_per_task(settings.memory_tasks, work_dir)
+            costs = client_costs_in_fresh_process(settings.memory_tasks, work_dir)
             memory = {"tasks": settings.memory_tasks, **costs}
             print(f"\n{settings.memory_tasks} dask_parsl no-op tasks, waited for: client memory per task "
                   f"{memory['dropped_bytes_per_task']:.0f} B once its future is dropped "
@@ -622,5 +632,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == PARSL_CHILD_FLAG:
         parsl_child_main(json.loads(sys.argv[2]))
+    elif len(sys.argv) == 4 and sys.argv[1] == COSTS_CHILD_FLAG:
+        print(json.dumps(client_costs_per_task(int(sys.argv[2]), sys.argv[3])))
     else:
         main()

@@ -49,6 +49,19 @@ def test_default_load_starts_a_local_cluster_of_processes(run_dir):
     assert executor.cluster is None  # the embedded cluster was closed
 
 
+def test_cleanup_leaves_nothing_of_the_embedded_scheduler_in_this_process(run_dir):
+    """A notebook may load and clean up many times: the scheduler each load() started in
+    the kernel's process, with its state and logs, is freed at cleanup."""
+    import gc
+    import weakref
+
+    with parsl.load(Config(run_dir=run_dir)) as kernel:
+        assert add(1, 2).result(timeout=60) == 3
+        scheduler = weakref.ref(kernel.executors["dask"].cluster.scheduler)
+    gc.collect()
+    assert scheduler() is None
+
+
 def test_scheduler_address_and_client(cluster, run_dir):
     with parsl.load(Config(executors=[DaskExecutor(cluster=cluster.scheduler_address)], run_dir=run_dir)):
         assert add(1, 2).result() == 3

@@ -13,7 +13,7 @@ from distributed import Client
 from .. import parsl_aliases, settings
 from ..dataflow.errors import ExecutorLost
 from ..errors import ConfigurationError, warn_ignored
-from ..internals import scheduler_id, send_to_scheduler
+from ..internals import release_closed_scheduler, scheduler_id, send_to_scheduler
 from ..scheduler.events import MEMO_TOPIC, RETRY_DECIDED_OP, SUBSCRIBE_OP, WORKFLOW_STATUS_OP
 from ..scheduler.lost_workers import LossWitness
 from ..scheduler.plugin import WorkflowPlugin
@@ -231,7 +231,10 @@ class DaskExecutor(Executor):
         if self._owns_client and self.client is not None:
             self.client.close()
         if self._owns_cluster:
+            scheduler = getattr(self.cluster, "scheduler", None)  # (in this process)
             self.cluster.close()
+            if scheduler is not None:
+                release_closed_scheduler(scheduler)
             self.cluster = None
             self._owns_cluster = False
 

@@ -196,3 +196,24 @@ def unrunnable_since(scheduler: Any) -> list[tuple[Any, float]]:
 def tasks_executing_on(ws: Any) -> list:
     """The tasks a worker is running now (``WorkerState.executing``; tested on 2026.8.0)."""
     return list(ws.executing)
+
+
+def release_closed_scheduler(scheduler: Any) -> None:
+    """Drop what keeps a closed scheduler of this process alive: distributed caches, for
+    good, whether each server handler takes a comm (``core._expects_comm``, keyed by
+    bound methods of every server), and the template of each scheduler's dashboard
+    pages (``dashboard.scheduler.template_variables``, a ``toolz.memoize`` keyed by
+    scheduler). Tested on distributed 2026.8.0 and toolz 1.2."""
+    import inspect
+
+    from distributed import core
+
+    core._expects_comm.cache_clear()  # (the live servers' entries come back on their next message)
+    try:
+        from distributed.dashboard import scheduler as dashboard
+    except ImportError:  # no bokeh: no dashboard
+        return
+    memoized = getattr(dashboard.template_variables, "_dask_parsl_original", dashboard.template_variables)
+    cache = inspect.getclosurevars(memoized).nonlocals.get("cache")
+    if isinstance(cache, dict):
+        cache.pop(scheduler, None)
