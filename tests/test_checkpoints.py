@@ -20,11 +20,11 @@ from cached_apps import (
     take_reading,
     uncached_square,
 )
+from checkpoint_files import committed, corrupt_every_record, rewrite_in_earlier_layout, segment_files
 
 import dask_parsl as parsl
 from dask_parsl import Config, DaskExecutor, get_all_checkpoints, get_last_checkpoint, python_app
 from dask_parsl.memo import CheckpointPythonWarning, UntrustedCheckpointWarning, id_for_memo
-from dask_parsl.memo.store import load_index
 
 
 @pytest.fixture
@@ -49,11 +49,6 @@ def squares(log, n=3):
 
 def statuses(log, n=3):
     return lambda dfk: [cached_square(i, log).task_status() for i in range(n)]
-
-
-def committed(checkpoint_dir):
-    """The hashsums of the committed entries of a checkpoint directory."""
-    return [name for name in os.listdir(os.path.join(checkpoint_dir, "entries")) if not name.endswith(".tmp")]
 
 
 def test_a_later_run_reuses_checkpointed_results(run, log):
@@ -135,88 +130,65 @@ def test_exceptions_are_never_checkpointed(run, log):
 def test_entries_are_private_to_their_owner(run, log):
     checkpoint_dir = run(lambda dfk: squares(log)(dfk) and dfk.memoizer.checkpoint_dir,
                          checkpoint_mode="task_exit")
-    for directory in ("", "entries", "index", "pending"):
+    for directory in ("", "segments", "pending"):
         assert stat.S_IMODE(os.stat(os.path.join(checkpoint_dir, directory)).st_mode) == 0o700
-    entries = os.path.join(checkpoint_dir, "entries")
-    assert len(os.listdir(entries)) == 3
-    files = [os.path.join(part, name) for part in (entries, os.path.join(checkpoint_dir, "index"))
-             for name in os.listdir(part)]
-    assert all(stat.S_IMODE(os.stat(path).st_mode) == 0o600 for path in files)
+    assert len(committed(checkpoint_dir)) == 3
+    assert all(stat.S_IMODE(os.stat(path).st_mode) == 0o600 for path in segment_files(checkpoint_dir))
 
 
-def test_an_entry_is_one_file_and_its_token_a_line_of_its_workers_file(run, log):
-    """Files are what HPC filesystems ration: 20 entries are 20 files, plus one file
-    of tokens per worker process that wrote some."""
+def test_entries_are_records_in_one_file_per_worker_process(run, log):
+    """Files are what HPC filesystems ration: 20 entries from two worker processes
+    are at most two files."""
     def workflow(dfk):
         [cached_square(i, log).result(timeout=60) for i in range(20)]
         return dfk.memoizer.checkpoint_dir
 
     checkpoint_dir = run(workflow, checkpoint_mode="task_exit")
-    token_files = os.listdir(os.path.join(checkpoint_dir, "index"))
     assert len(committed(checkpoint_dir)) == 20
-    assert 1 <= len(token_files) <= 2 and all(name.endswith(".tokens") for name in token_files)
-    lines = [line for name in token_files
-             for line in open(os.path.join(checkpoint_dir, "index", name)).read().splitlines()]
-    assert sorted(line.split()[0] for line in lines) == sorted(committed(checkpoint_dir))
+    assert 1 <= len(segment_files(checkpoint_dir)) <= 2
+    assert sorted(os.listdir(checkpoint_dir)) == ["pending", "python", "segments"]
     assert run(statuses(log, 20), checkpoint_mode="task_exit") == ["memo_done"] * 20
+    assert runs(log) == 20
 
 
-def test_entries_load_whatever_happened_to_their_tokens(run, log, run_dir):
-    """A torn or foreign file of tokens costs only the tokens it holds: the entries
-    still load, and calls depending on them are hashed on the workers instead."""
+def test_a_segment_cut_short_loses_only_its_last_entry(run, log, caplog):
+    """A worker killed as it writes leaves half a record: the records before it load."""
+    checkpoint_dir = run(lambda dfk: squares(log, 10)(dfk) and dfk.memoizer.checkpoint_dir,
+                         checkpoint_mode="task_exit")
+    segments = segment_files(checkpoint_dir)
+    for path in segments:
+        with open(path, "r+b") as segment:
+            segment.truncate(os.path.getsize(path) - 5)
+    assert len(committed(checkpoint_dir)) == 10 - len(segments)
+    assert "is cut short" in caplog.text
+    def rerun(dfk):
+        futures = [cached_square(i, log) for i in range(10)]
+        assert [future.result(timeout=60) for future in futures] == [i * i for i in range(10)]
+        return [future.task_status() for future in futures]
+
+    assert run(rerun, checkpoint_mode="task_exit").count("memo_done") == 10 - len(segments)
+    assert runs(log) == 10 + len(segments)
+
+
+@pytest.mark.parametrize("tokens_in", ["markers", "tokens file"])
+def test_checkpoints_of_the_file_per_entry_layout_still_load(run, log, run_dir, tokens_in):
+    """Earlier versions wrote a file per entry, ``entries/<hashsum>``, and named its token
+    in an empty file ``index/<hashsum>.<token>`` or a line of a ``.tokens`` file."""
     def chained(dfk):
         scaled = [cached_scale(cached_square(i, log), 10, log) for i in range(3)]
         return [future.result(timeout=60) for future in scaled], [f.task_status() for f in scaled]
 
     values, _ = run(chained, checkpoint_mode="task_exit")
-    checkpoint_dir = get_last_checkpoint(run_dir)[0]
-    index = os.path.join(checkpoint_dir, "index")
-    for number, name in enumerate(os.listdir(index)):
-        path = os.path.join(index, name)
-        with open(path, "r+b") as tokens:
-            tokens.truncate(os.path.getsize(path) - 5)  # the last line torn
-        os.chmod(path, 0o622 if number % 2 else 0o600)  # (and written by anyone)
-    assert [entry.token for entry in load_index([checkpoint_dir]).values()].count(None) >= 1
+    rewrite_in_earlier_layout(get_last_checkpoint(run_dir)[0], tokens_in)
     assert run(chained, checkpoint_mode="task_exit") == (values, ["memo_done"] * 3)
     assert values == [0, 10, 40] and runs(log) == 6
-
-
-def test_checkpoints_of_the_two_files_per_entry_layout_still_load(run, log):
-    """Earlier versions named each token in an empty file ``index/<hashsum>.<token>``."""
-    checkpoint_dir = run(lambda dfk: squares(log)(dfk) and dfk.memoizer.checkpoint_dir,
-                         checkpoint_mode="task_exit")
-    index = os.path.join(checkpoint_dir, "index")
-    tokens = [line.split() for name in os.listdir(index)
-              for line in open(os.path.join(index, name)).read().splitlines()]
-    for name in os.listdir(index):
-        os.remove(os.path.join(index, name))
-    for hashsum, token in tokens:
-        open(os.path.join(index, f"{hashsum}.{token}"), "w").close()
-    assert run(statuses(log), checkpoint_mode="task_exit") == ["memo_done"] * 3
-    assert runs(log) == 3
-
-
-def damage_every_entry(checkpoint_dir):
-    """Truncate one entry, flip a byte in another, make a third unreadable."""
-    entries = sorted(os.path.join(checkpoint_dir, "entries", name)
-                     for name in os.listdir(os.path.join(checkpoint_dir, "entries")))
-    with open(entries[0], "r+b") as entry:
-        entry.truncate(10)
-    with open(entries[1], "r+b") as entry:
-        entry.seek(-1, os.SEEK_END)
-        last = entry.read(1)
-        entry.seek(-1, os.SEEK_END)
-        entry.write(bytes([last[0] ^ 0xFF]))
-    for entry in entries[2:]:
-        os.remove(entry)
-        os.mkdir(entry)  # unreadable as a file, even by root
 
 
 def test_damaged_entries_are_recomputed_never_returned(run, log):
     checkpoint_dir = run(lambda dfk: squares(log)(dfk) and dfk.memoizer.checkpoint_dir,
                          checkpoint_mode="task_exit")
-    damage_every_entry(checkpoint_dir)
-    with pytest.warns(RuntimeWarning, match="computing task .* again"):
+    corrupt_every_record(checkpoint_dir)
+    with pytest.warns(RuntimeWarning, match="checksum mismatch.*computing task .* again"):
         assert run(squares(log), checkpoint_mode="task_exit") == [0, 1, 4]
     assert runs(log) == 6
 
@@ -225,21 +197,14 @@ def test_a_damaged_parent_entry_is_recomputed_for_its_dependent(run, log, tmp_pa
     parent_log = str(tmp_path / "parent.log")
     checkpoint_dir = run(lambda dfk: cached_square(5, parent_log).result(timeout=60)
                          and dfk.memoizer.checkpoint_dir, checkpoint_mode="task_exit")
-    _truncate_all(checkpoint_dir)
+    corrupt_every_record(checkpoint_dir)
 
     def dependent(dfk):
         return uncached_square(cached_square(5, parent_log), log).result(timeout=60)
 
-    with pytest.warns(RuntimeWarning, match="truncated"):
+    with pytest.warns(RuntimeWarning, match="checksum mismatch"):
         assert run(dependent, checkpoint_mode="task_exit") == 625
     assert runs(parent_log) == 2
-
-
-def _truncate_all(checkpoint_dir):
-    entries = os.path.join(checkpoint_dir, "entries")
-    for name in os.listdir(entries):
-        with open(os.path.join(entries, name), "r+b") as entry:
-            entry.truncate(30)
 
 
 def test_workers_look_up_calls_whose_hash_only_they_can_compute(run, log, tmp_path):
@@ -335,35 +300,47 @@ def test_checkpoints_command_lists_verifies_and_clears(run, log, run_dir):
     assert "000/checkpoint: 3 entries" in output and "001/checkpoint: 1 entries" in output
     code, output = checkpoints_cli("verify", run_dir)
     assert code == 0 and output.count(", 0 corrupt") == 2
-    _truncate_all(checkpoint_dir)
+    corrupt_every_record(checkpoint_dir)
     code, output = checkpoints_cli("verify", os.path.dirname(checkpoint_dir))
     assert code == 1
-    assert "1 entries" in output and "1 corrupt" in output and "truncated" in output
+    assert "1 entries" in output and "1 corrupt" in output and "checksum mismatch" in output
+    with open(segment_files(checkpoint_dir)[0], "ab") as segment:
+        segment.write(b"DPR1 half a rec")
+    code, output = checkpoints_cli("verify", os.path.dirname(checkpoint_dir))
+    assert code == 1 and "2 corrupt" in output and "is cut short" in output
     code, output = checkpoints_cli("clear", run_dir)
     assert code == 0 and output.count("removed") == 2
     assert not os.path.exists(checkpoint_dir)
     assert checkpoints_cli("list", run_dir) == (1, f"no checkpoints under {run_dir}\n")
 
 
-def test_entries_another_user_could_have_written_are_computed_again(run, log, tmp_path):
+def untrust(path, how, elsewhere):
+    if how == "writable by anyone":
+        os.chmod(path, 0o622)
+    elif how == "a symbolic link":
+        os.rename(path, elsewhere)
+        os.symlink(elsewhere, path)
+    elif os.geteuid() == 0:
+        os.chown(path, 65534, -1)  # nobody's
+    else:
+        os.chmod(path, 0o620)  # the group may write it
+
+
+@pytest.mark.parametrize("how", ["writable by anyone", "a symbolic link", "another user's"])
+def test_entries_another_user_could_have_written_are_computed_again(run, log, tmp_path, how):
     checkpoint_dir = run(lambda dfk: squares(log)(dfk) and dfk.memoizer.checkpoint_dir,
                          checkpoint_mode="task_exit")
-    entries = sorted(os.path.join(checkpoint_dir, "entries", name)
-                     for name in os.listdir(os.path.join(checkpoint_dir, "entries")))
-    os.chmod(entries[0], 0o622)  # anyone may write it
-    moved = str(tmp_path / "elsewhere")
-    os.rename(entries[1], moved)
-    os.symlink(moved, entries[1])  # a link, wherever it leads
-    if os.geteuid() == 0:
-        os.chown(entries[2], 65534, -1)  # nobody's
-    else:
-        os.chmod(entries[2], 0o620)  # the group may write it
-    with pytest.warns(RuntimeWarning, match=r"not loaded.*computing task .* again"):
+    segments = segment_files(checkpoint_dir)
+    for number, path in enumerate(segments):
+        untrust(path, how, str(tmp_path / f"elsewhere-{number}"))
+    with pytest.warns(UntrustedCheckpointWarning, match=r"not loaded.*its entries are computed again"):
         assert run(squares(log), checkpoint_mode="task_exit") == [0, 1, 4]
     assert runs(log) == 6
     code, output = checkpoints_cli("verify", os.path.dirname(checkpoint_dir))
-    assert code == 1 and ", 0 corrupt, 3 untrusted" in output
-    assert "writable by other users (mode -rw--w--w-)" in output and "is a symbolic link" in output
+    assert code == 1 and f", 0 corrupt, {len(segments)} untrusted" in output
+    expected = {"writable by anyone": "writable by other users (mode -rw--w--w-)",
+                "a symbolic link": "is a symbolic link"}
+    assert expected.get(how, "not loaded") in output
 
 
 @pytest.mark.parametrize("given", [False, True])

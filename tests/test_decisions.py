@@ -6,7 +6,7 @@ from dask_parsl import DependencyError, join_app, python_app
 from dask_parsl.dataflow.retries import RetryPolicy, charge_failed_try, new_try_record
 from dask_parsl.memo.cached_call import MemoPlan, run_cached
 from dask_parsl.memo.hashing import hash_call
-from dask_parsl.memo.store import CheckpointStore, make_private_dirs, read_entry
+from dask_parsl.memo.store import CheckpointStore, load_index, make_private_dirs, read_entry
 
 
 class Flaky(Exception):
@@ -84,7 +84,7 @@ def test_a_cached_call_makes_the_same_memo_decisions_when_run_outside_dask(tmp_p
         assert run_cached(square, "square", plan, [], (3,), {}, report) == 9
     assert runs == [3]  # the second call was answered from the store
     assert reports == [("square-a", hashsum, False), ("square-b", hashsum, True)]
-    assert read_entry(f"{store_dir}/entries/{hashsum}") == 9
+    assert read_entry(load_index([store_dir])[hashsum]) == 9
 
 
 def test_a_cached_call_hashes_values_it_received_when_their_tokens_are_unknown(tmp_path):

@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+from checkpoint_files import written_entries
 from distributed import Client
 from network import CuttableProxy
 from servers import free_port, wait_for_port
@@ -124,12 +125,12 @@ def run_workflow(port, run_dir, log, timeout="3s"):
 def test_a_dead_scheduler_fails_the_tasks_within_the_timeout_and_the_rerun_resumes(tmp_path):
     port = free_port()
     run_dir, log = str(tmp_path / "runinfo"), str(tmp_path / "ran.log")
-    entries = os.path.join(run_dir, "000", "checkpoint", "entries")
+    checkpoint_dir = os.path.join(run_dir, "000", "checkpoint")
     scheduler, worker = start_scheduler(port), start_worker(port)
     try:
         first = run_workflow(port, run_dir, log)
         deadline = time.monotonic() + 120
-        while not (os.path.isdir(entries) and len(os.listdir(entries)) >= 5):
+        while len(written_entries(checkpoint_dir, "segments")) < 5:
             assert first.poll() is None, first.communicate()
             assert time.monotonic() < deadline, "the workflow made no progress"
             time.sleep(0.05)
@@ -143,7 +144,7 @@ def test_a_dead_scheduler_fails_the_tasks_within_the_timeout_and_the_rerun_resum
     assert "ExecutorLost: Task" in out, err
     assert "lost the connection to the scheduler of executor 'dask'" in out
     assert ended_after < 3 + 10, f"the tasks failed {ended_after:.0f} s after the scheduler died"
-    checkpointed = len(os.listdir(entries))
+    checkpointed = len(written_entries(checkpoint_dir, "segments"))
     runs_before = ran(log)
 
     scheduler, worker = start_scheduler(port), start_worker(port)

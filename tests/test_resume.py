@@ -11,6 +11,7 @@ import sys
 import time
 
 import pytest
+from checkpoint_files import written_entries
 
 from dask_parsl.memo.store import read_entry
 
@@ -30,15 +31,9 @@ def kill_group(process):
         pass
 
 
-def written_entries(checkpoint_dir, part):
-    # a write the kill interrupted leaves a temporary file, never an entry
-    directory = os.path.join(checkpoint_dir, part)
-    return [os.path.join(directory, name) for name in os.listdir(directory) if "." not in name]
-
-
 def checkpointed_tasks(checkpoint_dir):
-    return {read_entry(path)["task"] for part in ("entries", "pending")
-            for path in written_entries(checkpoint_dir, part)}
+    return {read_entry(entry)["task"] for part in ("segments", "pending")
+            for entry in written_entries(checkpoint_dir, part)}
 
 
 def started(log):
@@ -51,12 +46,11 @@ def test_a_killed_workflow_resumes_without_repeating_finished_tasks(tmp_path, mo
     run_dir, log = str(tmp_path / "runinfo"), str(tmp_path / "started.log")
     results = str(tmp_path / "results.json")
     checkpoint = os.path.join(run_dir, "000", "checkpoint")
-    part = "entries" if mode == "task_exit" else "pending"
+    part = "segments" if mode == "task_exit" else "pending"
     first = start(run_dir, log, results, mode)
     try:
         deadline = time.monotonic() + 240
-        while not (os.path.isdir(os.path.join(checkpoint, part))
-                   and len(written_entries(checkpoint, part)) >= TASKS // 2):
+        while len(written_entries(checkpoint, part)) < TASKS // 2:
             assert first.poll() is None, "the workflow ended before it could be killed"
             assert time.monotonic() < deadline, "the workflow made no progress"
             time.sleep(0.05)
@@ -68,7 +62,7 @@ def test_a_killed_workflow_resumes_without_repeating_finished_tasks(tmp_path, mo
     finished = checkpointed_tasks(checkpoint)
     assert TASKS // 2 <= len(finished) < TASKS
     if mode != "task_exit":
-        assert not written_entries(checkpoint, "entries"), "an entry was committed before the kill"
+        assert not written_entries(checkpoint, "segments"), "an entry was committed before the kill"
     before = len(started(log))
 
     second = start(run_dir, log, results, mode)

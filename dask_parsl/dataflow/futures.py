@@ -11,6 +11,7 @@ from ..staging.files import File
 
 if TYPE_CHECKING:
     from ..executors.base import Executor
+    from ..memo.store import Entry
 
 
 class _OnWorker:
@@ -45,7 +46,7 @@ class AppFuture(LightFuture):
     # entry holding it, the call (to recompute a damaged entry), and the future
     # of that recomputation
     _memo_token: str | None = None
-    _entry: str | None = None
+    _entry: Entry | None = None
     _entry_verified = False
     _memo_call: tuple | None = None
     _replacement: AppFuture | None = None

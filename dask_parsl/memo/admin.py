@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ..dataflow.errors import BadCheckpoint
 from .errors import UntrustedCheckpoint
-from .store import get_all_checkpoints, read_payload
+from .store import DirectoryIndex, get_all_checkpoints, is_checkpoint_dir, pending_count, read_payload
 from .trust import check_checkpoint_dir
 
 
@@ -26,16 +26,16 @@ class StoreReport:
 
 def find_checkpoint_dirs(path: str) -> list[str]:
     """The checkpoint directories under ``path``: a run root, one run, or a checkpoint dir."""
-    if os.path.isdir(os.path.join(path, "index")):
+    if is_checkpoint_dir(path):
         return [os.path.abspath(path)]
-    if os.path.isdir(os.path.join(path, "checkpoint", "index")):
+    if is_checkpoint_dir(os.path.join(path, "checkpoint")):
         return [os.path.abspath(os.path.join(path, "checkpoint"))]
     return get_all_checkpoints(path)
 
 
 def inspect_store(checkpoint_dir: str, verify: bool = False) -> StoreReport:
-    """Count a store's entries and bytes; with ``verify``, check every checksum and
-    that no other user could have written the entries or their directories.
+    """Count a store's committed entries and their bytes; with ``verify``, check every
+    checksum and that no other user could have written the entries or their directories.
 
     Verifying reads each entry but never unpickles it."""
     report = StoreReport(checkpoint_dir)
@@ -44,28 +44,33 @@ def inspect_store(checkpoint_dir: str, verify: bool = False) -> StoreReport:
             check_checkpoint_dir(checkpoint_dir)
         except UntrustedCheckpoint as error:
             report.untrusted.append(str(error))
-    entries = os.path.join(checkpoint_dir, "entries")
-    with os.scandir(entries) as found:
-        for entry in found:
-            if entry.name.endswith(".tmp"):
-                continue
-            report.entries += 1
+    index = DirectoryIndex(checkpoint_dir)
+    index.refresh()
+    report.entries = len(index.entries)
+    report.bytes = sum(_size(path) for path in {entry.path for entry in index.entries.values()})
+    report.corrupt.extend(index.problems.values())
+    report.untrusted.extend(index.untrusted.values())
+    if verify:
+        for entry in index.entries.values():
             try:
-                report.bytes += entry.stat().st_size
-                if verify:
-                    read_payload(entry.path)
+                read_payload(entry)
             except UntrustedCheckpoint as error:
                 report.untrusted.append(str(error))
             except (OSError, BadCheckpoint) as error:
-                report.corrupt.append(f"{entry.path}: {error}")
-    pending = os.path.join(checkpoint_dir, "pending")
-    if os.path.isdir(pending):
-        report.pending = sum(1 for name in os.listdir(pending) if "." not in name)
+                report.corrupt.append(str(error))
+    report.pending = pending_count(checkpoint_dir)
     return report
+
+
+def _size(path: str) -> int:
+    try:
+        return os.lstat(path).st_size
+    except OSError:
+        return 0
 
 
 def clear_store(checkpoint_dir: str) -> None:
     """Delete a checkpoint directory (later runs will compute everything again)."""
-    if not os.path.isdir(os.path.join(checkpoint_dir, "index")):
+    if not is_checkpoint_dir(checkpoint_dir):
         raise ValueError(f"{checkpoint_dir} is not a dask_parsl checkpoint directory")
     shutil.rmtree(checkpoint_dir)

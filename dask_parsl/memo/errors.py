@@ -24,7 +24,7 @@ class UntrustedCheckpoint(BadCheckpoint):
 
 
 class UntrustedCheckpointWarning(UserWarning):
-    """A checkpoint directory a run would read is ``UntrustedCheckpoint``: it is skipped."""
+    """A checkpoint directory or segment a run would read is ``UntrustedCheckpoint``: it is skipped."""
 
 
 class CheckpointPythonWarning(UserWarning):

@@ -58,7 +58,7 @@ class MemoLauncher:
         if isinstance(found, Entry):
             record["hashsum"] = lookup_key
             future = record["app_fu"]
-            future._entry, future._memo_token = found.path, found.token
+            future._entry, future._memo_token = found, found.token
             future._memo_call = (record["args"], record["kwargs"])  # to recompute a damaged entry
             self.outcomes.complete(record, ON_WORKER, States.memo_done)
         else:

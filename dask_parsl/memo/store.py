@@ -1,68 +1,63 @@
-"""The checkpoint store: one file per memoized result, on the shared filesystem.
+"""The checkpoint store: memoized results on the shared filesystem, in a few files.
 
 A run's checkpoint directory (``run_dir/NNN/checkpoint``, mode 0700) holds
 
-* ``entries/<hashsum>``: the pickled result, after a magic line and the
-  SHA-256 of the pickle, so a torn or altered entry is detected, never trusted;
-* ``index/<writer>.tokens``: one append-only file per process that writes
-  entries, a line ``<hashsum> <token>`` per entry naming its result's Dask
-  token, so a later run learns every token from a few files, and an entry costs
-  one file, not two (HPC filesystems limit files per user and serve each
-  creation and rename from one metadata server). An entry whose line is missing
-  or torn loads with an unknown token. Directories of earlier versions hold an
-  empty marker ``<hashsum>.<token>`` per entry there instead, still read;
-* ``pending/``: entries written but not committed yet (every checkpoint mode but
-  ``task_exit``); committing renames them into place, and a later run commits
-  those a run left when its client died;
+* ``segments/<writer>.seg``: one append-only file per process that writes entries,
+  a record per result (its call's hashsum, its value's Dask token, the pickle and
+  a SHA-256 over them: ``segments``), so a torn or altered entry is detected, never
+  trusted. An entry costs no file of its own: HPC filesystems limit files per
+  user and serve each creation and rename from one metadata server;
+* ``pending/``: the segments of entries written but not committed yet (every
+  checkpoint mode but ``task_exit``); committing moves them into ``segments/``
+  (a record a worker appends as its segment is moved is committed with it), and
+  a later run commits those a run left when its client died;
 * ``python``: the Python that hashed the calls (implementation, version,
   bytecode magic number). Loading entries hashed under another bytecode warns
   with ``CheckpointPythonWarning``: app fingerprints include bytecode, so those
   entries are not found. Directories without it (older runs) load silently.
 
-Workers write entries (temporary name, then rename), so results never travel
-to the client to be saved. Files are 0600: loading a pickle runs code, so an entry
-another user could have written is never loaded (``trust``).
+Workers write entries, so results never travel to the client to be saved.
+Files are 0600: loading a pickle runs code, so an entry another user could have
+written is never loaded (``trust``). Directories of earlier versions, a file per
+entry, are still read (``legacy_store``).
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import os
 import pickle
 import platform
-import socket
 import sys
 import threading
-import uuid
 import warnings
 from typing import Any, Iterator, NamedTuple
 
 from ..dataflow.errors import BadCheckpoint
 from ..dataflow.rundir import numbered_runs
 from ..serialize import dumps
-from .errors import CheckpointPythonWarning, UntrustedCheckpoint
-from .trust import open_entry
+from .errors import CheckpointPythonWarning, UntrustedCheckpoint, UntrustedCheckpointWarning
+from .legacy_store import commit_entry_files, entry_files, pending_entry_files, read_entry_file
+from .segments import SEGMENT_SUFFIX, SEGMENT_WRITERS, count_records, read_record, scan_path
 
 logger = logging.getLogger(__name__)
 
-MAGIC = b"DASK-PARSL-CHECKPOINT 1\n"
-_DIGEST_SIZE = 32
 UNKNOWN_TOKEN = "unknown"
-TOKENS_SUFFIX = ".tokens"
 PYTHON_TAG = f"{sys.implementation.name} {platform.python_version()} {importlib.util.MAGIC_NUMBER.hex()}"
 
 
 class Entry(NamedTuple):
-    """A committed result: where it is and the Dask token of its value."""
+    """A committed result: its segment and the offset of its record there (-1: a whole
+    file of an earlier version), and the Dask token of its value."""
 
     path: str
     token: str | None
+    offset: int = -1
 
 
 def make_private_dirs(checkpoint_dir: str) -> None:
     """Create a checkpoint directory and its parts, readable by the owner only."""
-    for part in ("", "entries", "index", "pending"):
+    for part in ("", "segments", "pending"):
         path = os.path.join(checkpoint_dir, part)
         os.makedirs(path, mode=0o700, exist_ok=True)
         os.chmod(path, 0o700)
@@ -93,6 +88,11 @@ def check_python_tag(checkpoint_dir: str) -> None:
             "'dask-parsl checkpoints clear'.", CheckpointPythonWarning, stacklevel=3)
 
 
+def is_checkpoint_dir(path: str) -> bool:
+    """Whether ``path`` is a checkpoint directory (of this version or an earlier one)."""
+    return os.path.isdir(os.path.join(path, "segments")) or os.path.isdir(os.path.join(path, "index"))
+
+
 class CheckpointStore:
     """Where workers look up and write entries; sent to workers with cached tasks."""
 
@@ -106,177 +106,192 @@ class CheckpointStore:
     def __reduce__(self) -> tuple:
         return CheckpointStore, (self.write_dir, self.read_dirs, self.commit_at_once)
 
-    def candidates(self, hashsum: str) -> Iterator[str]:
+    def _indexes(self) -> Iterator[DirectoryIndex]:
         if self.write_dir is not None:
-            yield os.path.join(self.write_dir, "entries", hashsum)
-            yield os.path.join(self.write_dir, "pending", hashsum)
+            yield _INDEXES.get(self.write_dir, live=True)
         for directory in self.read_dirs:
-            yield os.path.join(directory, "entries", hashsum)
+            yield _INDEXES.get(directory, live=False)
 
     def lookup(self, hashsum: str) -> tuple[bool, Any]:
         """``(found, value)`` of a readable entry; damaged entries are skipped."""
-        for path in self.candidates(hashsum):
+        for index in self._indexes():
+            entry = index.find(hashsum)
+            if entry is None:
+                continue
             try:
-                value = read_entry(path)
+                return True, read_entry(entry)
             except FileNotFoundError:
                 continue
             except BadCheckpoint as error:
                 logger.warning("%s; computing the result again", error)
-                continue
-            return True, value
         return False, None
 
     def write(self, hashsum: str, token: str | None, value: Any) -> None:
         """Save ``value`` as the entry of ``hashsum`` (committed or pending, by mode)."""
         if self.write_dir is None:
             return
-        _TOKEN_LOGS.append(os.path.join(self.write_dir, "index"), f"{hashsum} {token or UNKNOWN_TOKEN}\n")
-        where = os.path.join(self.write_dir, "entries" if self.commit_at_once else "pending")
-        write_entry(os.path.join(where, hashsum), value)
+        part = "segments" if self.commit_at_once else "pending"
+        SEGMENT_WRITERS.append(os.path.join(self.write_dir, part), hashsum, token or UNKNOWN_TOKEN,
+                               dumps(value), committed_elsewhere=not self.commit_at_once)
 
 
-class _TokenLogs:
-    """This process's ``.tokens`` file in each index directory it writes to, open for
-    appending: each line goes in one write, under a lock (threads of a worker)."""
+class DirectoryIndex:
+    """The entries of one checkpoint directory by hashsum, read a segment's new records
+    at a time. A live index (the running workflow's own directory) reads the new
+    records, pending ones included, whenever a hashsum is not found; another reads
+    its directory once."""
 
-    _MAX_OPEN = 8  # a worker serving many runs closes the files of earlier ones
+    def __init__(self, checkpoint_dir: str, live: bool = False) -> None:
+        self.checkpoint_dir = checkpoint_dir
+        self.entries: dict[str, Entry] = {}
+        self.problems: dict[str, str] = {}  # segment path -> why its end is unreadable
+        self.untrusted: dict[str, str] = {}  # segment path -> why it is not read
+        self._live = live
+        self._parts = ("segments", "pending") if live else ("segments",)
+        self._read_up_to: dict[str, int] = {}  # segment name -> offset
+        self._read = False
+        self._lock = threading.Lock()
+
+    def find(self, hashsum: str) -> Entry | None:
+        entry = self.entries.get(hashsum)
+        if entry is None and (self._live or not self._read):
+            self.refresh()
+            entry = self.entries.get(hashsum)
+        return entry
+
+    def refresh(self) -> None:
+        """Read the records written since the last refresh."""
+        with self._lock:
+            if not self._read:
+                for hashsum, (path, token) in entry_files(self.checkpoint_dir).items():
+                    self.entries[hashsum] = Entry(path, token)
+                self._read = True
+            for part in self._parts:
+                directory = os.path.join(self.checkpoint_dir, part)
+                try:
+                    names = [name for name in os.listdir(directory) if name.endswith(SEGMENT_SUFFIX)]
+                except FileNotFoundError:
+                    continue
+                for name in names:
+                    self._read_segment(os.path.join(directory, name), name)
+
+    def _read_segment(self, path: str, name: str) -> None:
+        try:
+            records, end, problem = scan_path(path, self._read_up_to.get(name, 0))
+        except FileNotFoundError:  # committed meanwhile: read under segments/ next time
+            return
+        except UntrustedCheckpoint as error:
+            self.untrusted[path] = str(error)
+            return
+        except OSError as error:
+            self.problems[path] = f"checkpoint segment {path} is unreadable: {error}"
+            return
+        self._read_up_to[name] = end
+        for record in records:
+            token = None if record.token == UNKNOWN_TOKEN else record.token
+            self.entries[record.hashsum] = Entry(path, token, record.offset)
+        if problem is not None:
+            self.problems[path] = f"checkpoint segment {path} {problem} at byte {end}"
+        else:
+            self.problems.pop(path, None)
+
+
+class _IndexCache:
+    """A process's directory indexes, shared by the tasks it runs."""
+
+    _MAX = 16
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._files: dict[str, int] = {}
-        self._pid = os.getpid()
+        self._indexes: dict[tuple[str, bool], DirectoryIndex] = {}
 
-    def append(self, index_dir: str, line: str) -> None:
-        with self._lock:
-            if self._pid != os.getpid():  # a forked child writes a file of its own
-                self._files, self._pid = {}, os.getpid()
-            fd = self._files.get(index_dir)
-            if fd is None:
-                if len(self._files) >= self._MAX_OPEN:
-                    for open_fd in self._files.values():
-                        os.close(open_fd)
-                    self._files.clear()
-                name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}{TOKENS_SUFFIX}"
-                fd = self._files[index_dir] = os.open(
-                    os.path.join(index_dir, name), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            os.write(fd, line.encode())
+    def get(self, checkpoint_dir: str, live: bool) -> DirectoryIndex:
+        index = self._indexes.get((checkpoint_dir, live))
+        if index is None:
+            if len(self._indexes) >= self._MAX:
+                self._indexes.clear()
+            index = self._indexes[checkpoint_dir, live] = DirectoryIndex(checkpoint_dir, live)
+        return index
 
 
-_TOKEN_LOGS = _TokenLogs()
+_INDEXES = _IndexCache()
 
 
-def write_entry(path: str, value: Any) -> None:
-    """Write ``value`` to ``path`` atomically: no reader ever sees half an entry."""
-    payload = dumps(value)
-    temporary = f"{path}.{uuid.uuid4().hex}.tmp"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(MAGIC)
-            file.write(hashlib.sha256(payload).digest())
-            file.write(payload)
-        os.rename(temporary, path)
-    except BaseException:
-        _remove(temporary)
-        raise
-
-
-def read_payload(path: str) -> bytes:
-    """The verified pickle of an entry; ``BadCheckpoint`` if it is damaged,
+def read_payload(entry: Entry) -> memoryview:
+    """The verified pickle of an entry; ``BadCheckpoint`` if it is damaged or unreadable,
     ``UntrustedCheckpoint`` if another user could have written it (``trust``)."""
     try:
-        with open_entry(path) as file:
-            data = file.read()
-    except FileNotFoundError:
+        if entry.offset < 0:
+            return read_entry_file(entry.path)
+        try:
+            return read_record(entry.path, entry.offset)
+        except FileNotFoundError:
+            directory, name = os.path.split(entry.path)
+            if os.path.basename(directory) != "pending":
+                raise
+            return read_record(os.path.join(os.path.dirname(directory), "segments", name), entry.offset)
+    except (FileNotFoundError, UntrustedCheckpoint):
         raise
     except OSError as error:
-        raise BadCheckpoint(f"checkpoint entry {path} is unreadable: {error}") from None
-    header = len(MAGIC) + _DIGEST_SIZE
-    if not data.startswith(MAGIC) or len(data) < header:
-        raise BadCheckpoint(f"checkpoint entry {path} is truncated or not a checkpoint entry")
-    payload = memoryview(data)[header:]
-    if hashlib.sha256(payload).digest() != data[len(MAGIC):header]:
-        raise BadCheckpoint(f"checkpoint entry {path} is corrupt (checksum mismatch)")
-    return payload
+        raise BadCheckpoint(f"checkpoint entry {entry.path} is unreadable: {error}") from None
 
 
-def read_entry(path: str) -> Any:
+def read_entry(entry: Entry) -> Any:
     """The value saved in an entry; ``BadCheckpoint`` if it is damaged or will not load."""
-    payload = read_payload(path)
+    payload = read_payload(entry)
     try:
         return pickle.loads(payload)
     except Exception as error:
-        raise BadCheckpoint(f"checkpoint entry {path} cannot be loaded: {error!r}") from None
+        raise BadCheckpoint(f"checkpoint entry {entry.path} cannot be loaded: {error!r}") from None
 
 
 def load_index(checkpoint_dirs: list[str]) -> dict[str, Entry]:
-    """Every committed entry in ``checkpoint_dirs``, by hashsum (later dirs win)."""
+    """Every committed entry in ``checkpoint_dirs``, by hashsum (later dirs win). The
+    end of a segment that cannot be read (cut short by a crash) is logged: its entries
+    are computed again."""
     index: dict[str, Entry] = {}
     for directory in checkpoint_dirs:
-        try:
-            tokens = read_tokens(os.path.join(directory, "index"))
-        except FileNotFoundError:
-            logger.warning("checkpoint directory %s has no index; ignoring it", directory)
+        if not is_checkpoint_dir(directory):
+            logger.warning("%s is not a checkpoint directory; ignoring it", directory)
             continue
-        entries = os.path.join(directory, "entries")
-        try:
-            names = [name for name in os.listdir(entries) if not name.endswith(".tmp")]
-        except FileNotFoundError:
-            names = []
-        if names:
+        found = DirectoryIndex(directory)
+        found.refresh()
+        for problem in found.problems.values():
+            logger.warning("%s; the entries from there on are computed again", problem)
+        for problem in found.untrusted.values():
+            warnings.warn(f"{problem}; its entries are computed again", UntrustedCheckpointWarning,
+                          stacklevel=3)
+        if found.entries:
             check_python_tag(directory)
-        for hashsum in names:
-            token = tokens.get(hashsum)
-            index[hashsum] = Entry(os.path.join(entries, hashsum), None if token == UNKNOWN_TOKEN else token)
+        index.update(found.entries)
     return index
 
 
-def read_tokens(index_dir: str) -> dict[str, str]:
-    """The token of each entry ``index_dir`` names, by hashsum (``UNKNOWN_TOKEN`` if its
-    writer did not know it). A file another user could have written is skipped: its
-    tokens would decide which entries the calls depending on these results get."""
-    tokens: dict[str, str] = {}
-    for name in os.listdir(index_dir):
-        if not name.endswith(TOKENS_SUFFIX):
-            hashsum, _, token = name.partition(".")  # a marker of an earlier version
-            if token:
-                tokens[hashsum] = token
-            continue
-        path = os.path.join(index_dir, name)
-        try:
-            with open_entry(path) as file:
-                lines = file.read().decode(errors="replace").split("\n")
-        except UntrustedCheckpoint as error:
-            logger.warning("%s", error)
-            continue
-        for line in lines[:-1]:  # (the last is empty, or torn)
-            hashsum, _, token = line.partition(" ")
-            if token:
-                tokens[hashsum] = token
-    return tokens
+def pending_count(checkpoint_dir: str) -> int:
+    """How many entries of ``checkpoint_dir`` are written but not committed."""
+    pending = os.path.join(checkpoint_dir, "pending")
+    segments = [name for name in _listdir(pending) if name.endswith(SEGMENT_SUFFIX)]
+    files = [name for name in pending_entry_files(checkpoint_dir) if "." not in name]
+    return sum(count_records(os.path.join(pending, name)) for name in segments) + len(files)
 
 
 def commit_pending(checkpoint_dir: str) -> int:
     """Move pending entries into place; returns how many.
 
     Another process may commit the same directory at once (a run finding the pending
-    entries of an earlier run that died): a name it moved first is skipped.
+    entries of an earlier run that died): a segment it moved first is skipped.
     """
     pending = os.path.join(checkpoint_dir, "pending")
-    try:
-        names = [name for name in os.listdir(pending) if not name.endswith(".tmp")]
-    except FileNotFoundError:
-        return 0
     committed = 0
-    for name in sorted(names, key=lambda name: "." in name):  # entries before markers of earlier versions
-        is_marker = "." in name
+    for name in _listdir(pending):
+        if not name.endswith(SEGMENT_SUFFIX):
+            continue
+        target = os.path.join(checkpoint_dir, "segments", name)
         try:
-            os.rename(os.path.join(pending, name),
-                      os.path.join(checkpoint_dir, "index" if is_marker else "entries", name))
+            os.rename(os.path.join(pending, name), target)
         except FileNotFoundError:
             continue
-        committed += not is_marker
-    return committed
+        committed += count_records(target)
+    return committed + commit_entry_files(checkpoint_dir)
 
 
 def commit_left_pending(checkpoint_dirs: list[str]) -> None:
@@ -298,7 +313,7 @@ def commit_left_pending(checkpoint_dirs: list[str]) -> None:
 def get_all_checkpoints(rundir: str = "runinfo") -> list[str]:
     """The checkpoint directories of every run under ``rundir``, oldest first."""
     candidates = (os.path.abspath(os.path.join(rundir, run, "checkpoint")) for run in numbered_runs(rundir))
-    return [path for path in candidates if os.path.isdir(os.path.join(path, "index"))]
+    return [path for path in candidates if is_checkpoint_dir(path)]
 
 
 def get_last_checkpoint(rundir: str = "runinfo") -> list[str]:
@@ -306,8 +321,8 @@ def get_last_checkpoint(rundir: str = "runinfo") -> list[str]:
     return get_all_checkpoints(rundir)[-1:]
 
 
-def _remove(path: str) -> None:
+def _listdir(path: str) -> list[str]:
     try:
-        os.remove(path)
+        return os.listdir(path)
     except FileNotFoundError:
-        pass
+        return []

@@ -1,11 +1,12 @@
 """Which checkpoint entries may be loaded: a checkpoint entry is a pickle, and loading one
 runs code, so it is loaded only if nobody but the running user could have written it.
 
-An entry file must be owned by the running user and writable by nobody else, checked on
-the opened file descriptor (``fstat``), never through a symbolic link. So must the
-directories an entry is reached through: ``entries`` and ``index``, the checkpoint
-directory, and the run directory holding it (checked once, when a run loads the
-directory). Anything else is ``UntrustedCheckpoint``: its result is computed again.
+A file of entries must be owned by the running user and writable by nobody else, checked
+on the opened file descriptor (``fstat``), never through a symbolic link. So must the
+directories it is reached through: ``segments`` and ``pending`` (``entries`` and
+``index`` in earlier versions), the checkpoint directory, and the run directory holding
+it (checked once, when a run loads the directory). Anything else is
+``UntrustedCheckpoint``: its results are computed again.
 """
 from __future__ import annotations
 
@@ -28,8 +29,9 @@ def why_untrusted(status: os.stat_result) -> str | None:
     return None
 
 
-def open_entry(path: str) -> BinaryIO:
-    """Open an entry for reading; ``UntrustedCheckpoint`` if another user could have written it."""
+def open_trusted(path: str) -> int:
+    """A file descriptor to read an entry file; ``UntrustedCheckpoint`` if another user
+    could have written it."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as error:
@@ -41,14 +43,20 @@ def open_entry(path: str) -> BinaryIO:
         os.close(fd)
         raise UntrustedCheckpoint(f"checkpoint entry {path} is {reason}: not loaded, as loading it "
                                   "would run whatever it holds")
-    return os.fdopen(fd, "rb")
+    return fd
+
+
+def open_entry(path: str) -> BinaryIO:
+    """Open an entry file for reading; ``UntrustedCheckpoint`` if another user could have written it."""
+    return os.fdopen(open_trusted(path), "rb")
 
 
 def check_checkpoint_dir(checkpoint_dir: str) -> None:
     """``UntrustedCheckpoint`` naming the first directory an entry of ``checkpoint_dir`` is
     reached through that another user could write (or that is not the running user's)."""
-    for path in (os.path.join(checkpoint_dir, "entries"), os.path.join(checkpoint_dir, "index"),
-                 checkpoint_dir, os.path.dirname(checkpoint_dir)):
+    parts = ("segments", "pending", "entries", "index")
+    for path in [*(os.path.join(checkpoint_dir, part) for part in parts), checkpoint_dir,
+                 os.path.dirname(checkpoint_dir)]:
         try:
             status = os.stat(path)
         except FileNotFoundError:

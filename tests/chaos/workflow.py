@@ -1,8 +1,9 @@
 """The chaos suite's workflow, and the monkey that kills worker processes while it runs.
 
 Half the calls are cached (checkpointed as each finishes), half are not and depend
-on them. Each cached call notes in ``log_dir`` when its body starts, so a test can
-tell whether a call ran again after its checkpoint entry was written.
+on them. Each cached call notes in ``log_dir`` when its body starts and ends, and in
+which process, so a test can tell whether a call ran again after its checkpoint
+entry was written (by the process that ended it, into its own segment).
 """
 import os
 import random
@@ -13,19 +14,21 @@ import time
 import psutil
 
 from dask_parsl import python_app
+from dask_parsl.memo.store import load_index
 
 CALLS = 1000  # cached calls; as many uncached ones depend on them
 
 
-def note_start(log_dir, x):
+def note(log_dir, x, event):
     with open(os.path.join(log_dir, f"cached-{x}"), "a") as log:
-        log.write(f"{time.time()}\n")
+        log.write(f"{time.time()} {event} {os.getpid()}\n")
 
 
 @python_app(cache=True)
 def cached_step(x, log_dir):
-    note_start(log_dir, x)
+    note(log_dir, x, "start")
     time.sleep(0.01)
+    note(log_dir, x, "end")
     return 3 * x
 
 
@@ -41,10 +44,16 @@ def run_workflow(log_dir):
     return cached, [uncached_step(c) for c in cached]
 
 
+def events(log_dir, x, event):
+    """``(time, process id)`` of each ``"start"`` or ``"end"`` of cached call ``x``'s body."""
+    with open(os.path.join(log_dir, f"cached-{x}")) as log:
+        lines = [line.split() for line in log.read().splitlines()]
+    return [(float(when), int(pid)) for when, kind, pid in lines if kind == event]
+
+
 def starts(log_dir, x):
     """When the body of cached call ``x`` started, each time."""
-    with open(os.path.join(log_dir, f"cached-{x}")) as log:
-        return [float(line) for line in log.read().split()]
+    return [when for when, _ in events(log_dir, x, "start")]
 
 
 def bodies_run(log_dir):
@@ -53,11 +62,13 @@ def bodies_run(log_dir):
 
 
 def bodies_run_after_their_checkpoint(log_dir, cached, checkpoint_dir):
-    """How many cached calls started their body again once their checkpoint entry existed."""
+    """How many cached calls started their body again once their checkpoint entry existed:
+    the process that wrote an entry (named by its segment) wrote it after its body ended."""
+    index = load_index([checkpoint_dir])
     again = 0
     for x, future in enumerate(cached):
-        entry = os.path.join(checkpoint_dir, "entries", future.task_record["hashsum"])
-        written = os.stat(entry).st_mtime
+        writer = int(os.path.basename(index[future.task_record["hashsum"]].path).split("-")[-2])
+        written = min(when for when, pid in events(log_dir, x, "end") if pid == writer)
         again += any(started > written for started in starts(log_dir, x))
     return again
 
