@@ -1,6 +1,7 @@
 """Lost workers: a try whose worker died runs again elsewhere, free of charge, however the
 scheduler learns of the death; a task that kills its worker (memory, or every worker it
 touches) is charged; ``parsl.worker-loss: charge`` gives Parsl's accounting."""
+import asyncio
 import os
 import random
 import signal
@@ -11,12 +12,14 @@ import time
 
 import dask.config
 import pytest
-from distributed import KilledWorker, LocalCluster
+from distributed import KilledWorker, LocalCluster, Scheduler, Worker
 from test_monitoring import statuses, tasks, tries
 from try_log import count_try, tries_in
 
 import dask_parsl as parsl
 from dask_parsl import Config, ConfigurationError, DaskExecutor, MonitoringHub, WorkerLost, python_app
+from dask_parsl.scheduler.lost_workers import LossWitness, job_of
+from dask_parsl.scheduler.plugin import WorkflowPlugin
 
 
 @python_app
@@ -221,3 +224,24 @@ def test_an_unknown_worker_loss_setting_is_refused(run_dir, cluster):
     with dask.config.set({"parsl.worker-loss": "sometimes"}):
         with pytest.raises(ConfigurationError, match="parsl.worker-loss is 'sometimes'.*'charge'"):
             parsl.load(Config(executors=[DaskExecutor(cluster=cluster)], run_dir=run_dir))
+
+
+def test_a_worker_is_known_by_its_batch_job_before_its_first_heartbeat(monkeypatch):
+    """A worker killed before it ever sent a heartbeat still names its job in WorkerLost."""
+    monkeypatch.setenv("SLURM_JOB_ID", "4242")
+
+    async def job_seen_by_the_scheduler():
+        async with Scheduler(dashboard_address=":0") as scheduler:
+            plugin = WorkflowPlugin()
+            scheduler.add_plugin(plugin)
+            await plugin.start(scheduler)
+            async with Worker(scheduler.address, heartbeat_interval="1h") as worker:
+                await worker.plugin_add(LossWitness())
+                for _ in range(100):
+                    job = job_of(scheduler.workers[worker.address])
+                    if job is not None:
+                        return job
+                    await asyncio.sleep(0.05)
+        return None
+
+    assert asyncio.run(job_seen_by_the_scheduler()) == "4242"

@@ -24,6 +24,9 @@ from .task_logs import is_app_task
 JOB_METRIC = "dask-parsl-batch-job"
 #: a worker's message that it started an app task
 TASK_STARTED_OP = "dask-parsl-task-started"
+#: a worker's message naming its batch job, as it starts (a worker killed before its first
+#: heartbeat is still known by its job)
+BATCH_JOB_OP = "dask-parsl-batch-job"
 #: environment variables holding the job id, by batch system
 _JOB_ID_VARIABLES = ("SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", "OAR_JOB_ID", "JOB_ID")
 #: how long a memory report and a removal wait for each other
@@ -52,10 +55,18 @@ class LossWitness(WorkerPlugin):
         job = batch_job_id()
         if job is not None:
             worker.metrics[JOB_METRIC] = lambda _worker: job
+            worker.batched_send({"op": BATCH_JOB_OP, "job": job})
 
     def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
         if finish == "executing" and is_app_task(self.worker.state.tasks.get(key)):
             self.worker.batched_send({"op": TASK_STARTED_OP, "key": key})
+
+
+def note_batch_job(scheduler: Any, job: str | None = None, worker: str = "", **_: Any) -> None:
+    """Record the batch job a worker named as it started, until its heartbeats carry it."""
+    ws = scheduler.workers.get(worker)
+    if ws is not None and job is not None:
+        ws.metrics.setdefault(JOB_METRIC, job)
 
 
 def job_of(ws: Any) -> str | None:

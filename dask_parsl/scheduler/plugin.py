@@ -37,6 +37,7 @@ A kernel whose connection drops keeps its tasks and reports while it reconnects
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import time
@@ -74,7 +75,7 @@ from .events import (
     WORKFLOW_STATUS_OP,
     run_times,
 )
-from .lost_workers import TASK_STARTED_OP, LossLedger, job_of, memory_cause
+from .lost_workers import BATCH_JOB_OP, TASK_STARTED_OP, LossLedger, job_of, memory_cause, note_batch_job
 from .pushed_results import RESULT_OP, pass_on
 from .reconnects import RECLAIM_OP, UNKNOWN_KEYS_OP, ClientHolds
 from .task_logs import quiet_app_tasks
@@ -130,6 +131,7 @@ class WorkflowPlugin(SchedulerPlugin):
         scheduler.stream_handlers[WORKFLOW_STATUS_OP] = self.board.report
         scheduler.stream_handlers[RETRY_DECIDED_OP] = self._retry_decided
         scheduler.stream_handlers[TASK_STARTED_OP] = self._task_started
+        scheduler.stream_handlers[BATCH_JOB_OP] = functools.partial(note_batch_job, scheduler)
         scheduler.stream_handlers[RECLAIM_OP] = self._reclaim
         scheduler.stream_handlers[RESULT_OP] = lambda key=None, worker="", **message: pass_on(
             scheduler, key, message, self._kernels, self._result_takers)
