@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Start a single-node Slurm (munged, slurmctld, slurmd) for dask_parsl's batch tests.
+# Start a two-node Slurm on this machine (munged, slurmctld, and a slurmd for each of
+# the nodes n1 and n2) for dask_parsl's batch tests: jobs land on either node, and a
+# job of two nodes runs a task on each (srun -N 2), so multi-node work is tested for real.
 #
 #   sudo bash ci/start_slurm.sh     # installs Debian's slurm packages if missing
 #
 # Runs without systemd: each daemon runs in the foreground of its own session, and
-# its PID goes to $STATE/<daemon>.pid so ci/stop_slurm.sh stops exactly what this
-# script started. Daemons listen on 127.0.0.1 only. Safe to run twice: daemons
+# its PID goes to $STATE/<name>.pid (slurmd-n1, slurmd-n2 for the node daemons) so
+# ci/stop_slurm.sh stops exactly what this script started. Daemons listen on 127.0.0.1 only. Safe to run twice: daemons
 # already started by this script are kept. Exits 0 once the node accepts jobs.
 set -euo pipefail
 
@@ -16,6 +18,7 @@ LOGS=/var/log/dask-parsl-slurm
 CONF=/etc/slurm/slurm.conf
 HEADER="# written by dask_parsl ci/start_slurm.sh"
 NODE=$(hostname -s)
+NODES=(n1 n2)
 
 say() { echo "[ci/start_slurm] $*"; }
 fail() {
@@ -38,15 +41,17 @@ if [ ${#need[@]} -gt 0 ]; then
     || { tail -n 30 /tmp/dask-parsl-slurm-apt.log >&2; fail "apt-get install"; }
 fi
 
-mkdir -p "$STATE" "$SPOOL/ctld" "$SPOOL/d" "$LOGS"
+mkdir -p "$STATE" "$SPOOL/ctld" "$LOGS"
+for node in "${NODES[@]}"; do mkdir -p "$SPOOL/d-$node"; done
 chown slurm:slurm "$SPOOL/ctld" "$LOGS"
 
-# ours NAME: the PID recorded for NAME is alive and runs the program NAME
+# ours NAME: the PID recorded for NAME is alive and runs the program NAME (slurmd for
+# slurmd-n1)
 ours() {
   local pid
   pid=$(cat "$STATE/$1.pid" 2>/dev/null) || return 1
   # (the name, not /proc/PID/exe: daemons that drop privileges hide their exe)
-  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ]
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "${1%%-*}" ]
 }
 start() {  # start NAME COMMAND...: run in a new session, in the background, PID recorded
   local name=$1 pid tries=0; shift
@@ -93,8 +98,10 @@ fi
 # Facts that matter on one small machine: cons_tres with per-core memory (else one
 # job takes the whole node), RealMemory under the real total (else the node is
 # drained), short scheduling intervals (jobs start in about a second), no process
-# tracking plugins that need cgroups or systemd.
-memory_mb=$(awk '/MemTotal/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)
+# tracking plugins that need cgroups or systemd. The machine's CPUs and memory are
+# shared between the two nodes, each slurmd with its own port, spool, PID and log file.
+node_cpus=$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))
+memory_mb=$(awk '/MemTotal/ {print int($2 / 1024 * 0.9 / 2)}' /proc/meminfo)
 conf="$HEADER
 ClusterName=daskparsl
 SlurmctldHost=$NODE(127.0.0.1)
@@ -105,11 +112,11 @@ CredType=cred/munge
 SlurmctldPort=6817
 SlurmdPort=6818
 StateSaveLocation=$SPOOL/ctld
-SlurmdSpoolDir=$SPOOL/d
+SlurmdSpoolDir=$SPOOL/d-%n
 SlurmctldPidFile=$STATE/slurmctld.own.pid
-SlurmdPidFile=$STATE/slurmd.own.pid
+SlurmdPidFile=$STATE/slurmd-%n.own.pid
 SlurmctldLogFile=$LOGS/slurmctld.log
-SlurmdLogFile=$LOGS/slurmd.log
+SlurmdLogFile=$LOGS/slurmd-%n.log
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
@@ -129,7 +136,8 @@ InactiveLimit=0
 MinJobAge=300
 KillWait=5
 Waittime=0
-NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=$memory_mb State=UNKNOWN
+NodeName=n1 NodeHostname=$NODE NodeAddr=127.0.0.1 Port=17001 CPUs=$node_cpus RealMemory=$memory_mb State=UNKNOWN
+NodeName=n2 NodeHostname=$NODE NodeAddr=127.0.0.1 Port=17002 CPUs=$node_cpus RealMemory=$memory_mb State=UNKNOWN
 PartitionName=$PARTITION Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
 mkdir -p /etc/slurm
 changed=0
@@ -144,27 +152,31 @@ fi
 
 # -- slurmctld and slurmd --------------------------------------------------------
 if [ $changed = 1 ]; then
-  for daemon in slurmd slurmctld; do
-    if ours $daemon; then kill "$(cat "$STATE/$daemon.pid")"; sleep 1; fi
+  for daemon in slurmd "${NODES[@]/#/slurmd-}" slurmctld; do  # (slurmd: of the one-node version)
+    if ours "$daemon"; then kill "$(cat "$STATE/$daemon.pid")"; sleep 1; fi
   done
 fi
 # -c: forget jobs of an earlier run (workers left pending by a crashed test run)
 ours slurmctld || start slurmctld /usr/sbin/slurmctld -D -c
 until_ok 30 slurmctld bash -c 'scontrol ping | grep -q UP'
-ours slurmd || start slurmd /usr/sbin/slurmd -D -N "$NODE"
+for node in "${NODES[@]}"; do
+  ours "slurmd-$node" || start "slurmd-$node" /usr/sbin/slurmd -D -N "$node"
+done
 
 deadline=$(( $(date +%s) + 60 ))
-resumed=no
-while :; do
-  ours slurmctld || fail "slurmctld exited"
-  ours slurmd || fail "slurmd exited"
-  state=$(sinfo -h -n "$NODE" -o %t 2>/dev/null | head -n 1 || true)
-  case "$state" in
-    idle|mix|alloc) break ;;
-    down*|drain*|drng*|fail*)
-      [ $resumed = no ] && { scontrol update NodeName="$NODE" State=RESUME >/dev/null 2>&1 || true; resumed=yes; } ;;
-  esac
-  [ "$(date +%s)" -lt "$deadline" ] || fail "node $NODE is '$state' after 60 s"
-  sleep 0.3
+for node in "${NODES[@]}"; do
+  resumed=no
+  while :; do
+    ours slurmctld || fail "slurmctld exited"
+    ours "slurmd-$node" || fail "slurmd of $node exited"
+    state=$(sinfo -h -n "$node" -o %t 2>/dev/null | head -n 1 || true)
+    case "$state" in
+      idle|mix|alloc) break ;;
+      down*|drain*|drng*|fail*)
+        [ $resumed = no ] && { scontrol update NodeName="$node" State=RESUME >/dev/null 2>&1 || true; resumed=yes; } ;;
+    esac
+    [ "$(date +%s)" -lt "$deadline" ] || fail "node $node is '$state' after 60 s"
+    sleep 0.3
+  done
 done
-say "ready: partition $PARTITION, node $NODE ($(nproc) CPUs, $memory_mb MB)"
+say "ready: partition $PARTITION, nodes ${NODES[*]} on $NODE ($node_cpus CPUs, $memory_mb MB each)"

@@ -11,7 +11,7 @@ pid_if_ours() {
   local pid
   pid=$(cat "$STATE/$1.pid" 2>/dev/null) || return 1
   # (the name, not /proc/PID/exe: daemons that drop privileges hide their exe)
-  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ] && echo "$pid"
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "${1%%-*}" ] && echo "$pid"  # (slurmd for slurmd-n1)
 }
 
 if pid_if_ours slurmctld >/dev/null; then
@@ -23,7 +23,7 @@ if pid_if_ours slurmctld >/dev/null; then
   fi
 fi
 
-for daemon in slurmd slurmctld munged; do
+for daemon in slurmd-n1 slurmd-n2 slurmd slurmctld munged; do
   if pid=$(pid_if_ours $daemon); then
     kill -TERM "$pid" 2>/dev/null
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done

@@ -15,6 +15,14 @@ def job_of_this_worker(seconds=0.0):
 
 
 @python_app
+def node_of_this_worker():
+    """The Slurm node the app ran on (``SLURMD_NODENAME``: the nodes share one host here)."""
+    import os
+
+    return os.environ["SLURMD_NODENAME"]
+
+
+@python_app
 def add(x, y, seconds=0.0):
     import time
 

@@ -134,6 +134,22 @@ def test_a_local_cluster_ignores_blocks_and_multi_node_launchers_with_a_warning(
         HighThroughputExecutor(provider=ours.LocalProvider(launcher=ours.WrappedLauncher("apptainer exec x")))
 
 
+def test_inside_a_slurm_allocation_an_srun_launcher_starts_workers_on_its_nodes(monkeypatch):
+    """Parsl's form for a workflow run inside salloc/sbatch (run for real in tests/slurm)."""
+    launcher = ours.SrunLauncher(overrides="--gpus-per-task=1")
+    provider = ours.LocalProvider(nodes_per_block=2, launcher=launcher)
+    with pytest.warns(ParslOptionIgnored, match="outside a Slurm allocation"):
+        assert HighThroughputExecutor(provider=provider)._plan.allocation is None
+    monkeypatch.setenv("SLURM_JOB_ID", "42")
+    monkeypatch.setenv("SLURM_CPUS_ON_NODE", "3")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ParslOptionIgnored)
+        allocation = HighThroughputExecutor(provider=provider)._plan.allocation
+    assert allocation.nodes == 2 and allocation.blocks == 1 and allocation.workers_per_node == 3
+    assert allocation.launcher[:4] == ["srun", "--nodes=2", "--ntasks=2", "--ntasks-per-node=1"]
+    assert allocation.launcher[-1] == "--gpus-per-task=1"
+
+
 @python_app
 def double(x):
     return 2 * x

@@ -55,6 +55,8 @@ class ClusterPlan:
     worker_plugins: list = field(default_factory=list)
     #: where workers log app task records (None: ``run_dir/NNN/worker_logs``)
     log_directory: str | None = None
+    #: workers on the nodes of the allocation this process runs in (``allocation``)
+    allocation: Any = None
 
 
 def free_port(first: int, last: int) -> int:

@@ -2,14 +2,17 @@
 cluster from dask-jobqueue), and the client it connects to a cluster with."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import dask.config
 from distributed import Client, LocalCluster, Scheduler
+from distributed.utils import get_ip
 
 from .. import settings
 from ..internals import listen_in_process, start_dask_workers_without_main
 from . import tls
+from .allocation import AllocationCluster
 from .batch import ClusterPlan, free_port, listen_where_reached, make_batch_cluster
 
 
@@ -41,8 +44,10 @@ def start_cluster(plan: ClusterPlan | None, local_options: dict, run_dir: str, l
     kwargs.setdefault("dashboard_address", settings.get("local-cluster.dashboard-address"))
     security = kwargs.pop("security", None)
     security = tls.encrypted() if security is None else security
+    certificate = None  # (a file the workers of an allocation read)
     if security is True:
         security = tls.temporary_security(run_dir, label)
+        certificate = tls.certificate_path(run_dir, label)
     if security:  # (or the user's own Security)
         kwargs["security"] = security
     if port:
@@ -51,7 +56,13 @@ def start_cluster(plan: ClusterPlan | None, local_options: dict, run_dir: str, l
     saturation = settings.get("local-cluster.worker-saturation")
     with dask.config.set({"distributed.scheduler.worker-saturation": float(saturation),
                           **_own_cluster_config(), **plan.build_config}):
-        return LocalCluster(**kwargs)
+        if plan.allocation is None:
+            return LocalCluster(**kwargs)
+        for option in ("n_workers", "threads_per_worker", "processes", "memory_limit"):
+            kwargs.pop(option, None)  # (the workers are the launcher's)
+        kwargs.setdefault("host", get_ip())  # where the other nodes reach this one
+        logs = os.path.join(run_dir, f"{label}-workers")
+        return AllocationCluster(plan.allocation, certificate, logs, **kwargs)
 
 
 def _own_cluster_config() -> dict:

@@ -21,6 +21,7 @@ from distributed.system import MEMORY_LIMIT
 
 from .. import providers
 from ..errors import ConfigurationError, warn_ignored
+from .allocation import NODE_INDEX, AllocationPlan, in_slurm_allocation, srun_prefix
 from .batch import ClusterPlan
 
 _BATCH_SYSTEMS = {
@@ -99,7 +100,8 @@ def plan_cluster(provider: Any, max_workers_per_node: float = math.inf, cores_pe
                                  f"{sorted(_BATCH_SYSTEMS)} or DaskExecutor(cluster=...)")
     system = _BATCH_SYSTEMS[kind]
     reasons = LOCAL_IGNORED if system is None else IGNORED
-    notes = {f"{kind}.{name}": reasons[name] for name in sorted(changed_options(provider) - MAPPED[system])}
+    mapped = MAPPED[system] | ({"nodes_per_block", "init_blocks"} if in_allocation(provider) else set())
+    notes = {f"{kind}.{name}": reasons[name] for name in sorted(changed_options(provider) - mapped)}
     launcher_options = _launcher_options(provider, system, notes)
     if ignored is None:
         warn_ignored(kind, notes)
@@ -107,12 +109,20 @@ def plan_cluster(provider: Any, max_workers_per_node: float = math.inf, cores_pe
         ignored.update(notes)
     if system is None:
         memory_gb = MEMORY_LIMIT / 2**30  # Parsl's worker pool also counts the node's memory
-        workers = _workers(os.cpu_count() or 1, max_workers_per_node, cores_per_worker, memory_gb,
+        cpus = int(os.environ.get("SLURM_CPUS_ON_NODE", 0)) if in_allocation(provider) else 0
+        workers = _workers(cpus or os.cpu_count() or 1, max_workers_per_node, cores_per_worker, memory_gb,
                            mem_per_worker)
         options = {"n_workers": workers}
         if mem_per_worker:
             options["memory_limit"] = f"{mem_per_worker}GiB"
-        return ClusterPlan(None, options)
+        if not in_allocation(provider):
+            return ClusterPlan(None, options)
+        worker_options = ["--memory-limit", options.pop("memory_limit", "auto")]
+        launcher = provider.launcher
+        allocation = AllocationPlan(srun_prefix(provider.nodes_per_block, launcher.overrides),
+                                    provider.nodes_per_block, max(provider.init_blocks, 1), workers,
+                                    NODE_INDEX[type(launcher).__name__], worker_options)
+        return ClusterPlan(None, {}, allocation=allocation)
     nodes = _nodes_per_block(provider)
     plan = ClusterPlan(system, jobs=provider.init_blocks * nodes, minimum_jobs=provider.min_blocks * nodes,
                        maximum_jobs=max(provider.max_blocks, provider.init_blocks) * nodes)
@@ -196,7 +206,8 @@ def _launcher_options(provider: Any, system: str | None, notes: dict[str, str]) 
     for name, parameter in inspect.signature(ours).parameters.items():
         default = parameter.default
         if default is not parameter.empty and getattr(launcher, name, default) != default:
-            notes[f"{kind}.{name}"] = LAUNCHER_IGNORED[name]
+            if not (name == "overrides" and in_allocation(provider)):  # srun's options there
+                notes[f"{kind}.{name}"] = LAUNCHER_IGNORED[name]
     if system is not None:
         if kind == "WrappedLauncher":  # dask-jobqueue's worker command is "<python> -m ..."
             python = dask.config.get(f"jobqueue.{system}.python", None) or sys.executable
@@ -207,11 +218,19 @@ def _launcher_options(provider: Any, system: str | None, notes: dict[str, str]) 
             f"LocalProvider(launcher=WrappedLauncher({launcher.prepend!r})): a LocalCluster's workers "
             "are processes started by this Python, with nothing before them; run the script itself "
             "under that command, or start the workers yourself and use DaskExecutor(cluster=...)")
-    if kind not in ("SingleNodeLauncher", "SimpleLauncher"):
+    if kind not in ("SingleNodeLauncher", "SimpleLauncher") and not in_allocation(provider):
         notes[f"LocalProvider.launcher ({kind})"] = (
-            "a LocalCluster's workers run on this machine only; for workers on every node of an "
-            "allocation, start dask workers there and use DaskExecutor(cluster=<scheduler address>)")
+            "outside a Slurm allocation, a LocalCluster's workers run on this machine only; run the "
+            "script inside salloc or sbatch, with SrunLauncher, for workers on every node of the "
+            "allocation")
     return {}
+
+
+def in_allocation(provider: Any) -> bool:
+    """Whether ``provider`` is Parsl's form for workers on every node of the Slurm
+    allocation this script runs in: a ``LocalProvider`` with an ``srun`` launcher."""
+    return (type(provider).__name__ == "LocalProvider" and type(provider.launcher).__name__ in NODE_INDEX
+            and in_slurm_allocation())
 
 
 def _nodes_per_block(provider: Any) -> int:

@@ -28,12 +28,17 @@ def temporary_security(run_dir: str, label: str) -> Security:
     """A temporary certificate for the cluster of executor ``label``, also written 0600
     under ``run_dir``."""
     security = Security.temporary()
-    path = os.path.join(run_dir, TLS_DIR, f"{label}.pem")
+    path = certificate_path(run_dir, label)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as pem:
         pem.write(security.tls_client_cert + security.tls_client_key)
     return security
+
+
+def certificate_path(run_dir: str, label: str) -> str:
+    """Where ``temporary_security`` writes the certificate and key of executor ``label``."""
+    return os.path.join(run_dir, TLS_DIR, f"{label}.pem")
 
 
 def security_from(run_dir: str, label: str | None = None) -> Security:

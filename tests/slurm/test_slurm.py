@@ -1,4 +1,4 @@
-"""Workflows on a real single-node Slurm: jobs, adaptive scaling, losing a job, job scripts."""
+"""Workflows on a real two-node Slurm: jobs, adaptive scaling, losing a job, job scripts."""
 import json
 import subprocess
 import time
@@ -7,7 +7,7 @@ import urllib.request
 import dask.config
 import psutil
 import pytest
-from batch_helpers import add, job_of_this_worker, wait_until
+from batch_helpers import add, job_of_this_worker, node_of_this_worker, wait_until
 from dask_jobqueue import SLURMCluster
 from distributed import Client
 from distributed.utils import get_ip
@@ -44,6 +44,8 @@ def test_a_workflow_runs_across_two_jobs(run_dir):
         jobs = {f.result(timeout=120) for f in [job_of_this_worker(0.3) for _ in range(12)]}
         assert len(jobs | {first}) == 2
         assert jobs <= set(squeue_jobs())
+        nodes = [node_of_this_worker() for _ in range(12)]
+        assert {f.result(timeout=120) for f in nodes} == {"n1", "n2"}  # a node's CPU per job
         total = add(0, 0)
         for i in range(1, 21):  # a chain of dependencies moving between the jobs
             total = add(total, i, 0.05)
