@@ -60,7 +60,7 @@ def start_cluster(plan: ClusterPlan | None, local_options: dict, run_dir: str, l
             return LocalCluster(**kwargs)
         for option in ("n_workers", "threads_per_worker", "processes", "memory_limit"):
             kwargs.pop(option, None)  # (the workers are the launcher's)
-        kwargs.setdefault("host", get_ip())  # where the other nodes reach this one
+        kwargs["host"] = get_ip()  # where the other nodes reach this one (not loopback)
         logs = os.path.join(run_dir, f"{label}-workers")
         return AllocationCluster(plan.allocation, certificate, logs, **kwargs)
 
