@@ -1,16 +1,19 @@
-"""The scheduler's CPU per task as the cluster grows, and what ``parsl.worker-streams`` costs.
+"""The scheduler's CPU per task as the cluster grows: what ``WorkflowPlugin`` and
+``parsl.worker-streams`` cost.
 
 Usage::
 
-    python bench/control_plane.py [--workers 16 64 256] [--tasks 10000] [--repeats 2] [--json figures.json]
+    python bench/control_plane.py [--workers 16 64 256] [--intervals 0ms 5ms] [--plugin on off]
+                                  [--tasks 10000] [--repeats 2] [--json figures.json]
 
-For each number of workers and each interval of the scheduler's streams to its workers
+For each number of workers, each interval of the scheduler's streams to its workers
 (0, dask_parsl's default on clusters up to ``parsl.worker-streams.max-workers``, and
-Dask's 5 ms), a scheduler starts in its own process and the workers (one thread each)
-in two processes of many ``Worker`` objects, all on 127.0.0.1 over TCP. dask_parsl
-(``DaskExecutor(cluster=address)``, so ``WorkflowPlugin`` is registered) maps ``--tasks``
-no-op calls, warmed up with 500, and reads every result with ``[f.result() for f in
-futures]``. Printed: tasks per second and the scheduler process's CPU seconds per task
+Dask's 5 ms) and with ``WorkflowPlugin`` registered or not (``parsl.scheduler-plugin``;
+the difference is what the plugin spends per task), a scheduler starts in its own
+process and the workers (one thread each) in two processes of many ``Worker`` objects,
+all on 127.0.0.1 over TCP. dask_parsl (``DaskExecutor(cluster=address)``) maps
+``--tasks`` no-op calls, warmed up with 500, and reads every result with ``[f.result()
+for f in futures]``. Printed: tasks per second and the scheduler process's CPU seconds per task
 (psutil), medians of ``--repeats`` runs. On a 2-core machine the workers starve, so read
 tasks per second as a floor; the CPU per task is what the scheduler itself spends.
 """
@@ -52,7 +55,7 @@ def noop(i: int) -> int:
     return i
 
 
-def one_run(workers: int, interval: str, tasks: int, run_dir: str) -> tuple[float, float]:
+def one_run(workers: int, interval: str, plugin: bool, tasks: int, run_dir: str) -> tuple[float, float]:
     """(seconds, scheduler CPU seconds) for ``tasks`` calls on a fresh cluster."""
     import dask.config
     import psutil
@@ -74,7 +77,7 @@ def one_run(workers: int, interval: str, tasks: int, run_dir: str) -> tuple[floa
         with Client(address, timeout=60) as client:
             client.wait_for_workers(workers // WORKER_PROCESSES * WORKER_PROCESSES, timeout=600)
         settings = {"parsl.worker-streams.interval": interval, "parsl.worker-streams.max-workers": 1_000_000,
-                    "parsl.logging.level": "WARNING"}
+                    "parsl.logging.level": "WARNING", "parsl.scheduler-plugin": plugin}
         app = dask_parsl.python_app(noop)
         with dask.config.set(settings), dask_parsl.load(Config(executors=[DaskExecutor(cluster=address)],
                                                                run_dir=run_dir)):
@@ -95,6 +98,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--intervals", nargs="+", default=["0ms", "5ms"])
+    parser.add_argument("--plugin", nargs="+", choices=["on", "off"], default=["on"])
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--json", help="also write the figures to this file")
@@ -103,13 +107,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as run_dir:
         for workers in settings.workers:
             for interval in settings.intervals:
-                runs = [one_run(workers, interval, settings.tasks, run_dir) for _ in range(settings.repeats)]
-                per_second = settings.tasks / statistics.median(run[0] for run in runs)
-                cpu_us = 1e6 * statistics.median(run[1] for run in runs) / settings.tasks
-                figures.append({"workers": workers, "interval": interval, "tasks_per_second": per_second,
-                                "scheduler_cpu_us_per_task": cpu_us})
-                print(f"{workers:5d} workers, interval {interval:>5}: {per_second:7.0f} tasks/s, "
-                      f"scheduler CPU {cpu_us:5.0f} us/task", flush=True)
+                for plugin in settings.plugin:
+                    runs = [one_run(workers, interval, plugin == "on", settings.tasks, run_dir)
+                            for _ in range(settings.repeats)]
+                    per_second = settings.tasks / statistics.median(run[0] for run in runs)
+                    cpu_us = 1e6 * statistics.median(run[1] for run in runs) / settings.tasks
+                    figures.append({"workers": workers, "interval": interval, "plugin": plugin,
+                                    "tasks_per_second": per_second, "scheduler_cpu_us_per_task": cpu_us})
+                    print(f"{workers:5d} workers, interval {interval:>5}, plugin {plugin:>3}: "
+                          f"{per_second:7.0f} tasks/s, scheduler CPU {cpu_us:5.0f} us/task", flush=True)
     if settings.json:
         with open(settings.json, "w") as out:
             json.dump(figures, out, indent=1)

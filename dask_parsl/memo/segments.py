@@ -158,21 +158,19 @@ class SegmentWriters:
         self._pid = os.getpid()
 
     def append(self, directory: str, hashsum: str, token: str, payload: bytes, *,
-               committed_elsewhere: bool = False) -> tuple[str, int]:
-        """Append a record to this process's segment in ``directory``; returns
-        ``(segment path, offset)``. With ``committed_elsewhere``, a segment that was
-        moved away (committed) since the last record is replaced by a new one."""
+               committed_elsewhere: bool = False) -> None:
+        """Append a record to this process's segment in ``directory``. With
+        ``committed_elsewhere``, a segment that was moved away (committed) since the
+        last record is replaced by a new one."""
         header = encode_header(hashsum, token, payload)
         with self._lock:
             segment = self._segment(directory, committed_elsewhere)
-            offset = segment.size
             try:
                 _write_all(segment.fd, header, payload)
             except BaseException:
                 self._cut_back(directory, segment)
                 raise
             segment.size += len(header) + len(payload)
-            return segment.path, offset
 
     def _segment(self, directory: str, committed_elsewhere: bool) -> _Segment:
         if self._pid != os.getpid():  # a forked child writes segments of its own

@@ -176,8 +176,11 @@ class DirectoryIndex:
                     self._read_segment(os.path.join(directory, name), name)
 
     def _read_segment(self, path: str, name: str) -> None:
+        start = self._read_up_to.get(name, 0)
         try:
-            records, end, problem = scan_path(path, self._read_up_to.get(name, 0))
+            if start and os.stat(path).st_size == start:  # nothing new (a stat, not an open)
+                return
+            records, end, problem = scan_path(path, start)
         except FileNotFoundError:  # committed meanwhile: read under segments/ next time
             return
         except UntrustedCheckpoint as error:
@@ -216,7 +219,7 @@ class _IndexCache:
 _INDEXES = _IndexCache()
 
 
-def read_payload(entry: Entry) -> memoryview:
+def read_payload(entry: Entry) -> bytes | bytearray | memoryview:
     """The verified pickle of an entry; ``BadCheckpoint`` if it is damaged or unreadable,
     ``UntrustedCheckpoint`` if another user could have written it (``trust``)."""
     try:
