@@ -37,7 +37,6 @@ A kernel whose connection drops keeps its tasks and reports while it reconnects
 """
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
 import time
@@ -131,7 +130,7 @@ class WorkflowPlugin(SchedulerPlugin):
         scheduler.stream_handlers[WORKFLOW_STATUS_OP] = self.board.report
         scheduler.stream_handlers[RETRY_DECIDED_OP] = self._retry_decided
         scheduler.stream_handlers[TASK_STARTED_OP] = self._task_started
-        scheduler.stream_handlers[BATCH_JOB_OP] = functools.partial(note_batch_job, scheduler)
+        scheduler.stream_handlers[BATCH_JOB_OP] = lambda **message: note_batch_job(scheduler, **message)
         scheduler.stream_handlers[RECLAIM_OP] = self._reclaim
         scheduler.stream_handlers[RESULT_OP] = lambda key=None, worker="", **message: pass_on(
             scheduler, key, message, self._kernels, self._result_takers)
