@@ -15,11 +15,11 @@ from typing import Any, ClassVar
 class Launcher:
     """How a block starts its workers, with Parsl's parameters.
 
-    dask-jobqueue submits one job per node and starts the workers of each job
-    itself, so every launcher gives workers on each node of a block; the
-    parameters that change Parsl's launch command (``overrides``, ...) have no
-    Dask meaning and are warned about (``dask_parsl.errors.ParslOptionIgnored``).
-    ``WrappedLauncher(prepend)`` puts ``prepend`` before the worker command.
+    A multi-node launcher (``SrunLauncher``, ``MpiExecLauncher``, ...) starts a
+    worker group on each node of a block of several nodes, with the launch line
+    Parsl's launcher of the same parameters runs (``executors/launch_commands.py``).
+    ``SingleNodeLauncher`` and ``SimpleLauncher`` leave the worker command as
+    dask-jobqueue writes it; ``WrappedLauncher(prepend)`` puts ``prepend`` before it.
     """
 
     def __init__(self, debug: bool = True) -> None:

@@ -273,7 +273,8 @@ def test_condor_options_multi_node_blocks_and_the_strategy_period(fake_batch, ru
                                    transfer_input_files=["env.sh", "data.nc"], launcher=ours.SrunLauncher())
     with pytest.warns(ParslOptionIgnored, match="CondorProvider.walltime: HTCondor jobs have no walltime"):
         HighThroughputExecutor(provider=ours.CondorProvider(cores_per_slot=1, walltime="01:00:00"))
-    executor = HighThroughputExecutor(provider=provider)
+    with pytest.warns(ParslOptionIgnored, match="htcondor jobs have one node each here"):
+        executor = HighThroughputExecutor(provider=provider)
     config = Config(executors=[executor], run_dir=run_dir, strategy_period=2, max_idletime=10)
     with dask_parsl.load(config):
         submissions = [call for call in fake_batch() if call["script"]]

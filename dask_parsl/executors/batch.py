@@ -25,6 +25,7 @@ from distributed.utils import get_ip
 from ..errors import ConfigurationError
 from ..internals import jobs_created, start_missing_jobs, workers_per_job
 from ..scheduler.app_tasks import fail_tasks_waiting_for_workers
+from .multi_node import multi_node_class
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +85,11 @@ def cluster_class(name: str) -> type:
 
 
 def make_batch_cluster(name: str, **options: Any) -> Any:
-    """A dask-jobqueue cluster for batch system ``name``; no job is submitted yet."""
+    """A dask-jobqueue cluster for batch system ``name``; no job is submitted yet. With
+    ``nodes_per_job`` and ``launcher``, each job has that many nodes (``multi_node_class``)."""
     cls = cluster_class(name)
+    if "nodes_per_job" in options:
+        cls = multi_node_class(cls)
     submit = cls.job_cls.submit_command.split()[0]
     if shutil.which(submit) is None:
         raise ConfigurationError(

@@ -47,15 +47,15 @@ def _run(command: list[str]) -> str:
     return subprocess.run(command, capture_output=True, text=True, check=True, timeout=30).stdout
 
 
-#: job class name -> the ids of the user's jobs that the batch system still runs or queues
-QUEUE_LISTINGS = {"SLURMJob": _slurm_jobs, "SGEJob": _sge_jobs}
+#: batch system (dask-jobqueue's config name) -> the ids of the user's jobs it still runs or queues
+QUEUE_LISTINGS = {"slurm": _slurm_jobs, "sge": _sge_jobs}
 
 
 def watch_for_lost_jobs(cluster: Any) -> LostJobs | None:
     """Start a ``LostJobs`` on a dask-jobqueue ``cluster`` whose batch system can be asked
     (None for other clusters)."""
-    job_class = getattr(getattr(cluster, "job_cls", None), "__name__", None)
-    listing = QUEUE_LISTINGS.get(job_class)
+    system = getattr(getattr(cluster, "job_cls", None), "config_name", None)
+    listing = QUEUE_LISTINGS.get(system)
     if listing is None or not hasattr(cluster, "worker_spec"):
         return None
     return LostJobs(cluster, listing).start()

@@ -1,9 +1,11 @@
 """Parsl's providers and launchers mapped onto dask-jobqueue clusters (or a LocalCluster).
 
-A block of ``nodes_per_block`` nodes becomes that many jobs (dask-jobqueue runs
-one node per job, and starts each job's workers itself, which is what Parsl's
-multi-node launchers achieve); ``init_blocks``/``min_blocks``/``max_blocks``
-become the initial jobs and the bounds of adaptive scaling. An option with a
+A block of ``nodes_per_block`` nodes with a multi-node launcher (``SrunLauncher``,
+``MpiExecLauncher``, ...) is one job of that many nodes, whose launcher starts a
+worker group on each (``multi_node.py``); with a one-node launcher, or on a batch
+system whose jobs have one node here (SGE, HTCondor), it is that many one-node
+jobs. ``init_blocks``/``min_blocks``/``max_blocks`` become the initial jobs and
+the bounds of adaptive scaling. An option with a
 Dask meaning is mapped; one without is ignored, and named in one
 ``ParslOptionIgnored`` warning with the reason. Providers dask_parsl cannot map
 (the cloud ones) and launchers it does not know are errors.
@@ -23,6 +25,8 @@ from .. import providers
 from ..errors import ConfigurationError, warn_ignored
 from .allocation import NODE_INDEX, AllocationPlan, in_slurm_allocation, srun_prefix
 from .batch import ClusterPlan
+from .launch_commands import is_multi_node
+from .multi_node import MULTI_NODE_SYSTEMS
 
 _BATCH_SYSTEMS = {
     "SlurmProvider": "slurm", "PBSProProvider": "pbs", "TorqueProvider": "pbs",
@@ -81,8 +85,11 @@ LOCAL_IGNORED = {
 _LAUNCHERS = ("SimpleLauncher", "SingleNodeLauncher", "SrunLauncher", "SrunMPILauncher", "AprunLauncher",
               "JsrunLauncher", "GnuParallelLauncher", "MpiExecLauncher", "MpiRunLauncher", "WrappedLauncher")
 _OWN_COMMAND = "dask-jobqueue starts the workers of each job itself, without the launcher's command"
-LAUNCHER_IGNORED = {"debug": _OWN_COMMAND, "fail_on_any": _OWN_COMMAND, "overrides": _OWN_COMMAND,
-                    "bind_cmd": _OWN_COMMAND, "bash_location": _OWN_COMMAND}
+LAUNCHER_IGNORED = {"debug": "the launch lines print nothing more for debugging (the workers log their work)",
+                    "fail_on_any": _OWN_COMMAND, "overrides": _OWN_COMMAND, "bind_cmd": _OWN_COMMAND,
+                    "bash_location": _OWN_COMMAND}
+#: launcher options a job of several nodes uses (the others are ignored)
+_LAUNCH_OPTIONS = {"overrides", "bind_cmd", "bash_location"}
 
 
 def plan_cluster(provider: Any, max_workers_per_node: float = math.inf, cores_per_worker: float = 1.0,
@@ -124,8 +131,10 @@ def plan_cluster(provider: Any, max_workers_per_node: float = math.inf, cores_pe
                                     NODE_INDEX[type(launcher).__name__], worker_options)
         return ClusterPlan(None, {}, allocation=allocation)
     nodes = _nodes_per_block(provider)
-    plan = ClusterPlan(system, jobs=provider.init_blocks * nodes, minimum_jobs=provider.min_blocks * nodes,
-                       maximum_jobs=max(provider.max_blocks, provider.init_blocks) * nodes)
+    jobs_per_block = 1 if multi_node_jobs(provider, system) else nodes
+    plan = ClusterPlan(system, jobs=provider.init_blocks * jobs_per_block,
+                       minimum_jobs=provider.min_blocks * jobs_per_block,
+                       maximum_jobs=max(provider.max_blocks, provider.init_blocks) * jobs_per_block)
     section = dask.config.get(f"jobqueue.{system}", {})
     cores = getattr(provider, _CORES_OPTION.get(system, ""), None) or section.get("cores")
     if cores is None and max_workers_per_node != math.inf:
@@ -203,12 +212,19 @@ def _launcher_options(provider: Any, system: str | None, notes: dict[str, str]) 
             f"{type(provider).__name__}(launcher={kind}()) is not a launcher dask_parsl knows: dask-jobqueue "
             f"starts the workers of each job itself; use one of Parsl's launchers ({', '.join(_LAUNCHERS)})")
     ours = getattr(providers, kind)
+    multi_node = multi_node_jobs(provider, system)
+    used = {"overrides"} if in_allocation(provider) else _LAUNCH_OPTIONS if multi_node else set()
     for name, parameter in inspect.signature(ours).parameters.items():
         default = parameter.default
-        if default is not parameter.empty and getattr(launcher, name, default) != default:
-            if not (name == "overrides" and in_allocation(provider)):  # srun's options there
-                notes[f"{kind}.{name}"] = LAUNCHER_IGNORED[name]
+        changed = default is not parameter.empty and getattr(launcher, name, default) != default
+        if changed and name not in used:
+            notes[f"{kind}.{name}"] = LAUNCHER_IGNORED[name]
+    if multi_node:
+        return {"nodes_per_job": _nodes_per_block(provider), "launcher": launcher}
     if system is not None:
+        if is_multi_node(launcher) and _nodes_per_block(provider) > 1:
+            notes[f"{type(provider).__name__}.launcher ({kind})"] = (
+                f"{system} jobs have one node each here: a block is nodes_per_block one-node jobs")
         if kind == "WrappedLauncher":  # dask-jobqueue's worker command is "<python> -m ..."
             python = dask.config.get(f"jobqueue.{system}.python", None) or sys.executable
             return {"python": f"{launcher.prepend} {python}"}
@@ -224,6 +240,13 @@ def _launcher_options(provider: Any, system: str | None, notes: dict[str, str]) 
             "script inside salloc or sbatch, with SrunLauncher, for workers on every node of the "
             "allocation")
     return {}
+
+
+def multi_node_jobs(provider: Any, system: str | None) -> bool:
+    """Whether each block of ``provider`` is one job of several nodes, with workers started
+    on each by the provider's launcher."""
+    return (system in MULTI_NODE_SYSTEMS and is_multi_node(provider.launcher)
+            and _nodes_per_block(provider) > 1)
 
 
 def in_allocation(provider: Any) -> bool:

@@ -15,8 +15,11 @@ At import, versions outside ``TESTED`` give one warning (``probes``); a needed
 internal that a probe finds missing raises ``DaskInternalsMissing`` where it is used.
 """
 from .batch import (
+    example_job,
     jobs_created,
+    set_worker_command,
     start_missing_jobs,
+    worker_command,
     workers_per_job,
 )
 from .client import (
@@ -91,6 +94,7 @@ __all__ = [
     "before_task_erred",
     "before_worker_removed",
     "cancel_locally",
+    "example_job",
     "client_keys",
     "fail_task",
     "graph_value",
@@ -109,6 +113,7 @@ __all__ = [
     "scheduler_id",
     "send_at_once_if_idle",
     "send_to_scheduler",
+    "set_worker_command",
     "set_worker_stream_interval",
     "start_dask_workers_without_main",
     "start_missing_jobs",
@@ -125,6 +130,7 @@ __all__ = [
     "user_arguments",
     "want_keys",
     "warn_about_untested_versions",
+    "worker_command",
     "workers_per_job",
 ]
 

@@ -18,7 +18,24 @@ def jobs_created(cluster: Any) -> list:
     return list(_require(cluster, "_created", type(cluster).__name__))
 
 
+def example_job(cluster: Any) -> Any:
+    """A job object like those a dask-jobqueue cluster submits (``JobQueueCluster._dummy_job``;
+    tested on dask-jobqueue 0.9.0)."""
+    return _require(cluster, "_dummy_job", type(cluster).__name__, "dask-jobqueue")
+
+
 def workers_per_job(cluster: Any) -> int:
-    """How many worker processes one job of a dask-jobqueue cluster starts
-    (``JobQueueCluster._dummy_job``; tested on dask-jobqueue 0.9.0)."""
-    return _require(cluster, "_dummy_job", type(cluster).__name__, "dask-jobqueue").worker_processes
+    """How many worker processes one job of a dask-jobqueue cluster starts."""
+    return example_job(cluster).worker_processes
+
+
+def worker_command(job: Any) -> str:
+    """The shell command a dask-jobqueue job script runs to start its workers
+    (``Job._command_template``; tested on dask-jobqueue 0.9.0)."""
+    return _require(job, "_command_template", type(job).__name__, "dask-jobqueue")
+
+
+def set_worker_command(job: Any, command: str) -> None:
+    """Make ``job``'s script run ``command`` instead of its worker command."""
+    worker_command(job)  # (probes that the attribute exists)
+    job._command_template = command

@@ -11,7 +11,7 @@ from batch_helpers import add, job_of_this_worker, node_of_this_worker, wait_unt
 from dask_jobqueue import SLURMCluster
 from distributed import Client
 from distributed.utils import get_ip
-from slurm_helpers import squeue_jobs
+from slurm_helpers import assert_lost_in_job, squeue_jobs
 
 import dask_parsl as parsl
 from dask_parsl import (
@@ -79,14 +79,6 @@ def test_a_cancelled_job_does_not_stop_the_workflow(run_dir):
         assert_lost_in_job(futures, victim)
         wait_until(lambda: victim not in squeue_jobs(), 60, "the cancelled job to leave")
         assert job_of_this_worker().result(timeout=120) != victim
-
-
-def assert_lost_in_job(futures, job):
-    """Some try ended with ``job``, free of charge; no task was charged for it."""
-    lost = [entry for f in futures for entry in f.task_record.get("lost_tries", [])]
-    assert lost and {entry["job"] for entry in lost} == {job}
-    assert not any(entry["charged"] for entry in lost)
-    assert all(f.task_record["fail_count"] == 0 for f in futures)
 
 
 def test_a_users_adaptive_cluster_replaces_a_cancelled_job_at_once(run_dir):

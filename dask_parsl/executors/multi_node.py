@@ -1,0 +1,86 @@
+"""Batch jobs of several nodes: one job per block, a worker group on each of its nodes.
+
+dask-jobqueue runs one node per job. ``multi_node_class(SLURMCluster)`` is the same
+cluster with two more options: ``nodes_per_job`` (the nodes each job asks for) and
+``launcher`` (the Parsl launcher that starts the ``dask worker`` command on every
+node of the job). Each node's workers are named ``<job>-<node>`` (``-<process>``
+after it with several processes per node), so scaling, walltime renewal and the
+loss of a job count a job's workers on all its nodes, as for one-node jobs.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from ..errors import ConfigurationError
+from ..internals import example_job, set_worker_command, worker_command
+from .launch_commands import is_multi_node, launch_script, with_task_name
+
+#: batch systems whose job header asks for several nodes here
+MULTI_NODE_SYSTEMS = frozenset({"slurm", "pbs", "lsf", "oar"})
+
+
+def ask_for_nodes(system: str, header: str, nodes: int, cores: int) -> str:
+    """dask-jobqueue's one-node job ``header`` for ``system``, asking for ``nodes`` nodes of
+    ``cores`` cores each instead."""
+    if system == "slurm":  # one task per node: the launcher's copy of the worker command
+        header = re.sub(r"^#SBATCH -n 1$\n?", "", header, flags=re.M)
+        return f"{header}\n#SBATCH --nodes={nodes}\n#SBATCH --ntasks-per-node=1"
+    if system == "pbs":  # PBS Pro's select=, Torque's nodes=
+        return re.sub(r"\b(select|nodes)=1(?=[:\s]|$)", rf"\g<1>={nodes}", header)
+    if system == "lsf":
+        header = re.sub(r"^#BSUB -n \d+$", f"#BSUB -n {cores * nodes}", header, flags=re.M)
+        return header.replace("span[hosts=1]", f"span[ptile={cores}]")
+    if system == "oar":
+        return header.replace("/nodes=1/", f"/nodes={nodes}/")
+    raise ConfigurationError(f"{system} jobs have one node each here")
+
+
+class MultiNodeJob:
+    """A job of ``nodes_per_job`` nodes whose ``launcher`` starts the worker command on each."""
+
+    def __init__(self, *args: Any, nodes_per_job: int = 1, launcher: Any = None, **options: Any) -> None:
+        super().__init__(*args, **options)
+        if not is_multi_node(launcher):
+            raise ConfigurationError(
+                f"nodes_per_job needs a launcher that starts the workers on every node of a job, such as "
+                f"SrunLauncher() or MpiExecLauncher(), not {launcher!r}")
+        header = ask_for_nodes(self.config_name, self.job_header, nodes_per_job, self.worker_cores)
+        if header == self.job_header:
+            raise ConfigurationError(f"cannot ask for {nodes_per_job} nodes in this job header (its node "
+                                     f"request is not the one dask-jobqueue writes):\n{self.job_header}")
+        self.job_header = header
+        command = with_task_name(worker_command(self), self.name, launcher)
+        set_worker_command(self, launch_script(launcher, command, nodes_per_job))
+        self.nodes_per_job = nodes_per_job
+        self.processes_per_node = self.worker_processes
+        self.worker_processes = self.worker_processes * nodes_per_job  # what scaling counts per job
+
+
+class MultiNodeCluster:
+    """A dask-jobqueue cluster whose jobs each have ``nodes_per_job`` nodes."""
+
+    def __init__(self, *args: Any, nodes_per_job: int, launcher: Any, n_workers: int = 0,
+                 **options: Any) -> None:
+        super().__init__(*args, nodes_per_job=nodes_per_job, launcher=launcher, **options)
+        job = example_job(self)
+        per_node = ["-" + str(process) for process in range(job.processes_per_node)]
+        if len(per_node) == 1:
+            per_node = [""]  # one process: dask worker keeps the name it is given
+        self.new_spec["group"] = [f"-{node}{suffix}" for node in range(nodes_per_job) for suffix in per_node]
+        if n_workers:
+            self.scale(n_workers)
+
+
+@functools.cache
+def multi_node_class(cluster_class: type) -> type:
+    """``cluster_class`` (a dask-jobqueue cluster: ``SLURMCluster``, ``PBSCluster``,
+    ``LSFCluster``, ``OARCluster``) with the options ``nodes_per_job`` and ``launcher``."""
+    system = cluster_class.job_cls.config_name
+    if system not in MULTI_NODE_SYSTEMS:
+        raise ConfigurationError(f"{cluster_class.__name__} jobs have one node each here; jobs of several "
+                                 f"nodes are for {', '.join(sorted(MULTI_NODE_SYSTEMS))}")
+    job_class = type(f"MultiNode{cluster_class.job_cls.__name__}", (MultiNodeJob, cluster_class.job_cls), {})
+    return type(f"MultiNode{cluster_class.__name__}", (MultiNodeCluster, cluster_class),
+                {"job_cls": job_class, "__module__": __name__})
