@@ -13,8 +13,10 @@ the difference is what the plugin spends per task), a scheduler starts in its ow
 process and the workers (one thread each) in two processes of many ``Worker`` objects,
 all on 127.0.0.1 over TCP. dask_parsl (``DaskExecutor(cluster=address)``) maps
 ``--tasks`` no-op calls, warmed up with 500, and reads every result with ``[f.result()
-for f in futures]``. Printed: tasks per second and the scheduler process's CPU seconds per task
-(psutil), medians of ``--repeats`` runs. On a 2-core machine the workers starve, so read
+for f in futures]``. Printed: tasks per second, and the scheduler process's CPU seconds
+(psutil) per task and per transition (a task's state changes on the scheduler: the events
+the plugin sees), medians of ``--repeats`` runs; with ``--plugin on off``, also what the
+plugin adds per task and per transition. On a 2-core machine the workers starve, so read
 tasks per second as a floor; the CPU per task is what the scheduler itself spends.
 """
 from __future__ import annotations
@@ -55,8 +57,12 @@ def noop(i: int) -> int:
     return i
 
 
-def one_run(workers: int, interval: str, plugin: bool, tasks: int, run_dir: str) -> tuple[float, float]:
-    """(seconds, scheduler CPU seconds) for ``tasks`` calls on a fresh cluster."""
+def transitions(dask_scheduler) -> int:
+    return dask_scheduler.transition_counter
+
+
+def one_run(workers: int, interval: str, plugin: bool, tasks: int, run_dir: str) -> tuple[float, float, int]:
+    """(seconds, scheduler CPU seconds, scheduler transitions) for ``tasks`` calls on a fresh cluster."""
     import dask.config
     import psutil
     from distributed import Client
@@ -79,15 +85,17 @@ def one_run(workers: int, interval: str, plugin: bool, tasks: int, run_dir: str)
         settings = {"parsl.worker-streams.interval": interval, "parsl.worker-streams.max-workers": 1_000_000,
                     "parsl.logging.level": "WARNING", "parsl.scheduler-plugin": plugin}
         app = dask_parsl.python_app(noop)
-        with dask.config.set(settings), dask_parsl.load(Config(executors=[DaskExecutor(cluster=address)],
-                                                               run_dir=run_dir)):
+        executor = DaskExecutor(cluster=address)
+        with dask.config.set(settings), dask_parsl.load(Config(executors=[executor], run_dir=run_dir)):
             [future.result() for future in [app(i) for i in range(500)]]
             process = psutil.Process(scheduler.pid)
+            transitions_before = executor.client.run_on_scheduler(transitions)
             cpu_before, started = sum(process.cpu_times()[:2]), time.perf_counter()
             results = [future.result() for future in [app(i) for i in range(tasks)]]
             seconds, cpu = time.perf_counter() - started, sum(process.cpu_times()[:2]) - cpu_before
+            changes = executor.client.run_on_scheduler(transitions) - transitions_before
         assert results == list(range(tasks))
-        return seconds, cpu
+        return seconds, cpu, changes
     finally:
         for process in [*children, scheduler]:
             process.kill()
@@ -112,10 +120,19 @@ def main() -> None:
                             for _ in range(settings.repeats)]
                     per_second = settings.tasks / statistics.median(run[0] for run in runs)
                     cpu_us = 1e6 * statistics.median(run[1] for run in runs) / settings.tasks
+                    per_task = statistics.median(run[2] for run in runs) / settings.tasks
                     figures.append({"workers": workers, "interval": interval, "plugin": plugin,
-                                    "tasks_per_second": per_second, "scheduler_cpu_us_per_task": cpu_us})
+                                    "tasks_per_second": per_second, "scheduler_cpu_us_per_task": cpu_us,
+                                    "transitions_per_task": per_task})
                     print(f"{workers:5d} workers, interval {interval:>5}, plugin {plugin:>3}: "
-                          f"{per_second:7.0f} tasks/s, scheduler CPU {cpu_us:5.0f} us/task", flush=True)
+                          f"{per_second:7.0f} tasks/s, scheduler CPU {cpu_us:5.0f} us/task, "
+                          f"{cpu_us / per_task:4.0f} us/transition ({per_task:.1f} per task)", flush=True)
+                by_plugin = {figure["plugin"]: figure for figure in figures[-len(settings.plugin):]}
+                if {"on", "off"} <= set(by_plugin):
+                    on, off = by_plugin["on"], by_plugin["off"]
+                    added = on["scheduler_cpu_us_per_task"] - off["scheduler_cpu_us_per_task"]
+                    print(f"{workers:5d} workers, interval {interval:>5}: the plugin adds {added:5.0f} "
+                          f"us/task, {added / on['transitions_per_task']:4.0f} us/transition", flush=True)
     if settings.json:
         with open(settings.json, "w") as out:
             json.dump(figures, out, indent=1)

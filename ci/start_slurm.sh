@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Start a two-node Slurm on this machine (munged, slurmctld, and a slurmd for each of
-# the nodes n1 and n2) for dask_parsl's batch tests: jobs land on either node, and a
-# job of two nodes runs a task on each (srun -N 2), so multi-node work is tested for real.
+# Start a Slurm of four nodes on this machine (munged, slurmctld, and a slurmd for each
+# of the nodes n1 to n4) for dask_parsl's batch tests. The default partition has the
+# nodes n1 and n2: jobs land on either, and a job of two nodes runs a task on each
+# (srun -N 2), so multi-node work is tested for real. The partition "blocks" has all
+# four, so two jobs of two nodes can run side by side (a job and its replacement).
 #
-#   sudo bash ci/start_slurm.sh     # installs Debian's slurm packages if missing
+#   sudo bash ci/start_slurm.sh     # installs Debian's slurm and Open MPI packages if missing
 #
 # Runs without systemd: each daemon runs in the foreground of its own session, and
 # its PID goes to $STATE/<name>.pid (slurmd-n1, slurmd-n2 for the node daemons) so
@@ -18,7 +20,7 @@ LOGS=/var/log/dask-parsl-slurm
 CONF=/etc/slurm/slurm.conf
 HEADER="# written by dask_parsl ci/start_slurm.sh"
 NODE=$(hostname -s)
-NODES=(n1 n2)
+NODES=(n1 n2 n3 n4)
 
 say() { echo "[ci/start_slurm] $*"; }
 fail() {
@@ -30,7 +32,8 @@ fail() {
 
 # -- packages ------------------------------------------------------------------
 need=()
-for pkg in munge slurmctld slurmd slurm-client; do
+# (Open MPI and a C compiler: the MPI tests build and run a real MPI program with srun)
+for pkg in munge slurmctld slurmd slurm-client openmpi-bin libopenmpi-dev gcc; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -42,7 +45,10 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 mkdir -p "$STATE" "$SPOOL/ctld" "$LOGS"
-for node in "${NODES[@]}"; do mkdir -p "$SPOOL/d-$node"; done
+for node in "${NODES[@]}"; do
+  mkdir -p "$SPOOL/d-$node" "$SPOOL/tmp-$node"
+  chmod 1777 "$SPOOL/tmp-$node"  # (each node's TmpFS: PMIx puts its per-step directories there)
+done
 chown slurm:slurm "$SPOOL/ctld" "$LOGS"
 
 # ours NAME: the PID recorded for NAME is alive and runs the program NAME (slurmd for
@@ -99,9 +105,16 @@ fi
 # job takes the whole node), RealMemory under the real total (else the node is
 # drained), short scheduling intervals (jobs start in about a second), no process
 # tracking plugins that need cgroups or systemd. The machine's CPUs and memory are
-# shared between the two nodes, each slurmd with its own port, spool, PID and log file.
+# shared between the nodes of the default partition (n3 and n4 share them again: they
+# run only the tests of several multi-node jobs), each slurmd with its own port, spool,
+# PID and log file.
 node_cpus=$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))
 memory_mb=$(awk '/MemTotal/ {print int($2 / 1024 * 0.9 / 2)}' /proc/meminfo)
+node_lines=""
+for i in "${!NODES[@]}"; do
+  node_lines+="NodeName=${NODES[$i]} NodeHostname=$NODE NodeAddr=127.0.0.1 Port=$((17001 + i)) "
+  node_lines+="CPUs=$node_cpus RealMemory=$memory_mb State=UNKNOWN"$'\n'
+done
 conf="$HEADER
 ClusterName=daskparsl
 SlurmctldHost=$NODE(127.0.0.1)
@@ -113,6 +126,7 @@ SlurmctldPort=6817
 SlurmdPort=6818
 StateSaveLocation=$SPOOL/ctld
 SlurmdSpoolDir=$SPOOL/d-%n
+TmpFS=$SPOOL/tmp-%n
 SlurmctldPidFile=$STATE/slurmctld.own.pid
 SlurmdPidFile=$STATE/slurmd-%n.own.pid
 SlurmctldLogFile=$LOGS/slurmctld.log
@@ -136,9 +150,8 @@ InactiveLimit=0
 MinJobAge=300
 KillWait=5
 Waittime=0
-NodeName=n1 NodeHostname=$NODE NodeAddr=127.0.0.1 Port=17001 CPUs=$node_cpus RealMemory=$memory_mb State=UNKNOWN
-NodeName=n2 NodeHostname=$NODE NodeAddr=127.0.0.1 Port=17002 CPUs=$node_cpus RealMemory=$memory_mb State=UNKNOWN
-PartitionName=$PARTITION Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
+${node_lines}PartitionName=$PARTITION Nodes=n1,n2 Default=YES MaxTime=INFINITE State=UP
+PartitionName=blocks Nodes=ALL MaxTime=INFINITE State=UP"
 mkdir -p /etc/slurm
 changed=0
 if [ "$(cat "$CONF" 2>/dev/null)" != "$conf" ]; then

@@ -23,7 +23,7 @@ if pid_if_ours slurmctld >/dev/null; then
   fi
 fi
 
-for daemon in slurmd-n1 slurmd-n2 slurmd slurmctld munged; do
+for daemon in slurmd-n1 slurmd-n2 slurmd-n3 slurmd-n4 slurmd slurmctld munged; do
   if pid=$(pid_if_ours $daemon); then
     kill -TERM "$pid" 2>/dev/null
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done

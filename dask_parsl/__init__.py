@@ -46,7 +46,7 @@ from .errors import (
     ParslNameNotProvided,
     ParslOptionIgnored,
 )
-from .executors import DaskExecutor, HighThroughputExecutor, ThreadPoolExecutor, security_from
+from .executors import DaskExecutor, HighThroughputExecutor, MPIExecutor, ThreadPoolExecutor, security_from
 from .executors.errors import ExecutorError, InvalidResourceSpecification
 from .executors.multi_node import multi_node_class
 from .logs import set_file_logger, set_stream_logger
@@ -79,8 +79,8 @@ __all__ = [
     "AppFuture", "DEEP_DEPENDENCY_RESOLVER", "DataFuture", "DependencyResolver", "RetryPolicy",
     "SHALLOW_DEPENDENCY_RESOLVER", "States",
     # executors and the scheduler plugin
-    "DaskExecutor", "HighThroughputExecutor", "ThreadPoolExecutor", "WorkflowPlugin", "multi_node_class",
-    "security_from",
+    "DaskExecutor", "HighThroughputExecutor", "MPIExecutor", "ThreadPoolExecutor", "WorkflowPlugin",
+    "multi_node_class", "security_from",
     # memoization and checkpoints
     "BasicMemoizer", "get_all_checkpoints", "get_last_checkpoint",
     # monitoring and progress

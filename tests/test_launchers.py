@@ -106,8 +106,18 @@ def test_each_batch_system_asks_for_the_nodes_of_a_block_in_one_job():
     assert "/nodes=3/" in oar
     with pytest.raises(ConfigurationError, match="SGECluster jobs have one node each"):
         multi_node_class(SGECluster)
-    with pytest.raises(ConfigurationError, match="launcher that starts the workers on every node"):
-        job_script(SLURMCluster, 2, ours.SingleNodeLauncher())
+    with pytest.raises(ConfigurationError, match="nodes_per_job needs one of Parsl's launchers"):
+        job_script(SLURMCluster, 2, ours.WrappedLauncher("time"))
+
+
+def test_with_a_simple_launcher_the_workers_run_on_the_first_node_only():
+    cluster_class = multi_node_class(SLURMCluster)
+    with cluster_class(nodes_per_job=3, launcher=ours.SimpleLauncher(), cores=2, processes=2, memory="2GB",
+                       scheduler_options={"dashboard_address": ":0"}) as cluster:
+        script = cluster.job_script()
+        assert cluster.new_spec["group"] == ["-0", "-1"]
+    assert "#SBATCH --nodes=3" in script and "srun" not in script
+    assert script.splitlines()[-1].split()[1:3] == ["-m", "distributed.cli.dask_worker"]
 
 
 def test_a_parsl_block_of_several_nodes_is_one_job_with_the_launchers_options():

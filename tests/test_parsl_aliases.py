@@ -106,8 +106,8 @@ def test_every_name_parsl_exports_resolves_or_says_what_to_use_instead(real_pars
 
 
 def test_a_missing_name_or_module_is_named_in_the_import_error(aliases):
-    with pytest.raises(ImportError, match="name parsl.executors.MPIExecutor: use HighThroughputExecutor"):
-        from parsl.executors import MPIExecutor  # noqa: F401
+    with pytest.raises(ImportError, match="name parsl.executors.FluxExecutor: use HighThroughputExecutor"):
+        from parsl.executors import FluxExecutor  # noqa: F401
     with pytest.raises(ImportError, match="module parsl.channels: the Parsl modules and names it provides"):
         import parsl.channels  # noqa: F401
     with pytest.raises(ImportError, match="module parsl.concurrent: use distributed.Client"):

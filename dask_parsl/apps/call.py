@@ -1,10 +1,11 @@
 """``AppCall``: what a Dask task runs for one app call, on a worker."""
 from __future__ import annotations
 
+import contextlib
 import threading
 import types
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, ContextManager
 
 from ..dataflow.dependencies import is_dependency
 from ..dataflow.errors import SerializationError
@@ -19,6 +20,8 @@ _slot_released_while_waiting = False
 _app_thread = threading.local()
 #: ``take(pickled)``: offered the pickle of each result checked here (``take_result_pickles``)
 _result_pickle_taker: Callable[[bytes], None] | None = None
+#: ``context(kwargs)``: what each app call in this process runs within (``run_each_call_in``)
+_call_context: Callable[[dict], ContextManager] | None = None
 
 
 class AppCall:
@@ -50,9 +53,10 @@ class AppCall:
         walltime = kwargs.get("walltime") if self.enforce_walltime else None
         _app_thread.running = True
         try:
-            if walltime is None:
-                return self.func(*args, **kwargs)
-            return call_with_walltime(self.func, walltime, self.name, args, kwargs)
+            with _call_context(kwargs) if _call_context is not None else contextlib.nullcontext():
+                if walltime is None:
+                    return self.func(*args, **kwargs)
+                return call_with_walltime(self.func, walltime, self.name, args, kwargs)
         finally:
             _app_thread.running = False
 
@@ -68,6 +72,13 @@ class InProcessCall(AppCall):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.run(args, kwargs)
+
+
+def run_each_call_in(context: Callable[[dict], ContextManager] | None) -> None:
+    """Run each app call in this process within ``context(kwargs)`` (None: as it is); the
+    MPI executor's workers give calls their nodes this way."""
+    global _call_context
+    _call_context = context
 
 
 def _app_is_running() -> bool:

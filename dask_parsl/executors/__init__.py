@@ -7,11 +7,12 @@ from .base import Executor
 from .dask_executor import DaskExecutor
 from .errors import ExecutorError, InvalidResourceSpecification
 from .htex import HighThroughputExecutor
+from .mpi_executor import MPIExecutor
 from .parsl_style import ParslExecutor
 from .threads import ThreadPoolExecutor
 from .tls import security_from
 
 __all__ = [
     "DaskExecutor", "Executor", "ExecutorError", "HighThroughputExecutor", "InvalidResourceSpecification",
-    "ParslExecutor", "ThreadPoolExecutor", "security_from",
+    "MPIExecutor", "ParslExecutor", "ThreadPoolExecutor", "security_from",
 ]

@@ -36,7 +36,7 @@ class AllocationPlan:
     nodes: int
     blocks: int
     workers_per_node: int
-    node_index: str = "SLURM_NODEID"
+    node_index: str  # the variable holding the index of the node a worker group runs on
     worker_options: list[str] = field(default_factory=list)
 
 

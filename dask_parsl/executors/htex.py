@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from typing import Any, Mapping, Sequence
 
 from ..errors import warn_ignored
@@ -9,7 +10,9 @@ from ..providers import LocalProvider
 from .accelerators import accelerator_names
 from .dask_executor import DaskExecutor
 from .htex_options import apply_options, ignored_options
-from .provider_mapping import plan_cluster
+from .mpi import check_mpi_specification, mpi_launcher_named, plan_mpi_cluster
+from .mpi_nodes import MpiNodes
+from .provider_mapping import nodes_per_block, plan_cluster
 from .resources import nothing_offered, options_for
 
 
@@ -59,6 +62,9 @@ class HighThroughputExecutor(DaskExecutor):
         ``True``: TLS between client, scheduler and workers, with a temporary
         certificate (addresses are ``tls://``). ``False``: plain TCP. ``None``
         (unset): the ``parsl.encrypted`` setting, true by default (``executors.tls``).
+    enable_mpi_mode, mpi_launcher
+        Parsl's earlier form of ``MPIExecutor``: apps get nodes of their block, and
+        ``$PARSL_MPI_PREFIX`` for ``mpi_launcher`` (``srun``, ``mpiexec``, ``aprun``).
 
     ``Config(strategy=None)`` keeps ``init_blocks`` jobs; otherwise jobs adapt
     between ``min_blocks`` and ``max_blocks`` every ``Config(strategy_period=...)``
@@ -104,6 +110,8 @@ class HighThroughputExecutor(DaskExecutor):
         block_error_handler: Any = True,
         encrypted: bool | None = None,
         remote_monitoring_radio: Any = None,
+        enable_mpi_mode: bool = False,
+        mpi_launcher: str = "mpiexec",
     ) -> None:
         ignored = ignored_options({
             "launch_cmd": launch_cmd, "interchange_launch_cmd": interchange_launch_cmd,
@@ -116,8 +124,15 @@ class HighThroughputExecutor(DaskExecutor):
         max_workers = max_workers_per_node or math.inf
         if accelerators:
             max_workers = min(max_workers, len(accelerators))
-        plan = plan_cluster(provider or LocalProvider(), max_workers, cores_per_worker, mem_per_worker,
-                            ignored=ignored)
+        provider = provider or LocalProvider()
+        self.mpi_nodes: int | None = None  # in MPI mode: the nodes of a block
+        if enable_mpi_mode:
+            plan = plan_mpi_cluster(provider, max_workers, ignored)
+            self.mpi_nodes = nodes_per_block(provider)
+            pool_name = f"{label}-{uuid.uuid4().hex}"  # (each run's apps share their nodes' pool)
+            plan.worker_plugins.append(MpiNodes(mpi_launcher_named(mpi_launcher), pool_name))
+        else:
+            plan = plan_cluster(provider, max_workers, cores_per_worker, mem_per_worker, ignored=ignored)
         ignored.update(apply_options(
             plan, label, address=address, worker_port=worker_port, worker_port_range=worker_port_range,
             interchange_port_range=interchange_port_range, heartbeat_threshold=heartbeat_threshold,
@@ -127,5 +142,9 @@ class HighThroughputExecutor(DaskExecutor):
         super().__init__(label, provider=plan, storage_access=storage_access, working_dir=working_dir)
 
     def dask_options(self, specification: Mapping) -> dict | None:
-        """``priority`` only (lower runs first), as Parsl's HighThroughputExecutor."""
+        """``priority`` only (lower runs first), as Parsl's HighThroughputExecutor; in MPI
+        mode, Parsl's MPI keys (``num_nodes``, ...), completed here as Parsl does."""
+        if self.mpi_nodes is not None:
+            check_mpi_specification(specification, self.mpi_nodes)
+            return None
         return options_for(self.label, specification, nothing_offered)

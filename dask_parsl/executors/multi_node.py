@@ -38,24 +38,28 @@ def ask_for_nodes(system: str, header: str, nodes: int, cores: int) -> str:
 
 
 class MultiNodeJob:
-    """A job of ``nodes_per_job`` nodes whose ``launcher`` starts the worker command on each."""
+    """A job of ``nodes_per_job`` nodes whose ``launcher`` starts the worker command on each
+    (with ``SimpleLauncher`` or ``SingleNodeLauncher``: on the first node only, as in Parsl,
+    where the workers start MPI apps across the others)."""
 
     def __init__(self, *args: Any, nodes_per_job: int = 1, launcher: Any = None, **options: Any) -> None:
         super().__init__(*args, **options)
-        if not is_multi_node(launcher):
+        kind = type(launcher).__name__
+        if not (is_multi_node(launcher) or kind in ("SimpleLauncher", "SingleNodeLauncher")):
             raise ConfigurationError(
-                f"nodes_per_job needs a launcher that starts the workers on every node of a job, such as "
-                f"SrunLauncher() or MpiExecLauncher(), not {launcher!r}")
+                f"nodes_per_job needs one of Parsl's launchers (SrunLauncher(), MpiExecLauncher(), ... for "
+                f"workers on every node; SimpleLauncher() for workers on the first node), not {launcher!r}")
         header = ask_for_nodes(self.config_name, self.job_header, nodes_per_job, self.worker_cores)
         if header == self.job_header:
             raise ConfigurationError(f"cannot ask for {nodes_per_job} nodes in this job header (its node "
                                      f"request is not the one dask-jobqueue writes):\n{self.job_header}")
         self.job_header = header
-        command = with_task_name(worker_command(self), self.name, launcher)
-        set_worker_command(self, launch_script(launcher, command, nodes_per_job))
-        self.nodes_per_job = nodes_per_job
+        self.nodes_with_workers = nodes_per_job if is_multi_node(launcher) else 1
+        if self.nodes_with_workers > 1:
+            command = with_task_name(worker_command(self), self.name, launcher)
+            set_worker_command(self, launch_script(launcher, command, nodes_per_job))
         self.processes_per_node = self.worker_processes
-        self.worker_processes = self.worker_processes * nodes_per_job  # what scaling counts per job
+        self.worker_processes *= self.nodes_with_workers  # what scaling counts per job
 
 
 class MultiNodeCluster:
@@ -65,12 +69,19 @@ class MultiNodeCluster:
                  **options: Any) -> None:
         super().__init__(*args, nodes_per_job=nodes_per_job, launcher=launcher, **options)
         job = example_job(self)
-        per_node = ["-" + str(process) for process in range(job.processes_per_node)]
-        if len(per_node) == 1:
-            per_node = [""]  # one process: dask worker keeps the name it is given
-        self.new_spec["group"] = [f"-{node}{suffix}" for node in range(nodes_per_job) for suffix in per_node]
+        group = [node + process for node in _suffixes(job.nodes_with_workers)
+                 for process in _suffixes(job.processes_per_node)]
+        self.new_spec.pop("group", None)
+        if group != [""]:  # (one worker per job is named as the job)
+            self.new_spec["group"] = group
         if n_workers:
             self.scale(n_workers)
+
+
+def _suffixes(count: int) -> list[str]:
+    """The name suffixes of ``count`` nodes or processes (none for one: ``dask worker`` keeps
+    the name it is given when it starts one process)."""
+    return [f"-{index}" for index in range(count)] if count > 1 else [""]
 
 
 @functools.cache

@@ -130,7 +130,7 @@ def plan_cluster(provider: Any, max_workers_per_node: float = math.inf, cores_pe
                                     provider.nodes_per_block, max(provider.init_blocks, 1), workers,
                                     NODE_INDEX[type(launcher).__name__], worker_options)
         return ClusterPlan(None, {}, allocation=allocation)
-    nodes = _nodes_per_block(provider)
+    nodes = nodes_per_block(provider)
     jobs_per_block = 1 if multi_node_jobs(provider, system) else nodes
     plan = ClusterPlan(system, jobs=provider.init_blocks * jobs_per_block,
                        minimum_jobs=provider.min_blocks * jobs_per_block,
@@ -138,7 +138,7 @@ def plan_cluster(provider: Any, max_workers_per_node: float = math.inf, cores_pe
     section = dask.config.get(f"jobqueue.{system}", {})
     cores = getattr(provider, _CORES_OPTION.get(system, ""), None) or section.get("cores")
     if cores is None and max_workers_per_node != math.inf:
-        cores = int(max_workers_per_node * cores_per_worker)
+        cores = max(1, int(max_workers_per_node * cores_per_worker))
     if cores is None:
         raise ConfigurationError(
             f"how many cores does a {kind} job get? Set {_CORES_OPTION.get(system, 'cores')} on the "
@@ -220,9 +220,9 @@ def _launcher_options(provider: Any, system: str | None, notes: dict[str, str]) 
         if changed and name not in used:
             notes[f"{kind}.{name}"] = LAUNCHER_IGNORED[name]
     if multi_node:
-        return {"nodes_per_job": _nodes_per_block(provider), "launcher": launcher}
+        return {"nodes_per_job": nodes_per_block(provider), "launcher": launcher}
     if system is not None:
-        if is_multi_node(launcher) and _nodes_per_block(provider) > 1:
+        if is_multi_node(launcher) and nodes_per_block(provider) > 1:
             notes[f"{type(provider).__name__}.launcher ({kind})"] = (
                 f"{system} jobs have one node each here: a block is nodes_per_block one-node jobs")
         if kind == "WrappedLauncher":  # dask-jobqueue's worker command is "<python> -m ..."
@@ -246,7 +246,7 @@ def multi_node_jobs(provider: Any, system: str | None) -> bool:
     """Whether each block of ``provider`` is one job of several nodes, with workers started
     on each by the provider's launcher."""
     return (system in MULTI_NODE_SYSTEMS and is_multi_node(provider.launcher)
-            and _nodes_per_block(provider) > 1)
+            and nodes_per_block(provider) > 1)
 
 
 def in_allocation(provider: Any) -> bool:
@@ -256,7 +256,8 @@ def in_allocation(provider: Any) -> bool:
             and in_slurm_allocation())
 
 
-def _nodes_per_block(provider: Any) -> int:
+def nodes_per_block(provider: Any) -> int:
+    """The nodes of a block of ``provider`` (LSF's may be counted in cores)."""
     if type(provider).__name__ == "LSFProvider" and not provider.request_by_nodes:
         if not (provider.cores_per_block and provider.cores_per_node):
             raise ConfigurationError("LSFProvider(request_by_nodes=False) needs cores_per_block and "

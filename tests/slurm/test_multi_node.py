@@ -22,9 +22,10 @@ def one_two_node_block(launcher):
 
 
 def nodes_of_job(job):
+    """(how many nodes job ``job`` has or asks for, their names once it runs)."""
     out = subprocess.run(["squeue", "-h", "-j", job, "-o", "%D %N"], capture_output=True, text=True,
                          check=True).stdout.split()
-    return int(out[0]), out[1]
+    return int(out[0]), " ".join(out[1:])
 
 
 def node_of_each_worker(client):
@@ -71,6 +72,22 @@ def test_a_cancelled_two_node_job_is_replaced_and_the_workflow_finishes(run_dir)
         assert_lost_in_job(futures, victim)
         [replacement] = squeue_jobs()
         assert replacement != victim and nodes_of_job(replacement)[0] == 2
+
+
+def test_adaptive_scaling_adds_and_releases_whole_blocks(run_dir):
+    executor = DaskExecutor(label="blocks", provider="slurm", nodes_per_job=2, launcher=SrunLauncher(),
+                            cores=1, processes=1, memory="1GB", queue="blocks", walltime="00:10:00",
+                            jobs=0, minimum_jobs=0, maximum_jobs=2)
+    with parsl.load(Config(executors=[executor], run_dir=run_dir, max_idletime=2)):
+        assert squeue_jobs() == []
+        futures = [job_of_this_worker(0.5) for _ in range(40)]
+        wait_until(lambda: len(squeue_jobs()) == 2, 60, "two blocks to be submitted")
+        blocks = set(squeue_jobs())
+        assert [nodes_of_job(job)[0] for job in blocks] == [2, 2]
+        wait_until(lambda: len(connected_names(executor)) == 4, 60, "the workers of both blocks")
+        assert {f.result(timeout=180) for f in futures} == blocks
+        del futures  # a worker holding results still referenced is never released
+        wait_until(lambda: not squeue_jobs(), 90, "idle blocks to be released")
 
 
 def test_the_dask_jobqueue_form_with_two_processes_per_node(run_dir):

@@ -8,6 +8,7 @@ from slurm_helpers import squeue_jobs
 
 import dask_parsl as parsl
 from dask_parsl import Config, DaskExecutor, WalltimeReached, python_app
+from dask_parsl.providers import SrunLauncher
 from dask_parsl.scheduler import PLUGIN_NAME
 
 pytestmark = pytest.mark.slurm
@@ -25,9 +26,13 @@ def identity(value):
     return value
 
 
-def one_job_of_one_minute(**options):
-    return DaskExecutor(label="renewing", provider="slurm", cores=1, processes=1, memory="1GB", queue="debug",
+def one_job_of_one_minute(queue="debug", **options):
+    return DaskExecutor(label="renewing", provider="slurm", cores=1, processes=1, memory="1GB", queue=queue,
                         walltime="00:01:00", jobs=1, **options)
+
+
+#: jobs of two nodes, in the partition of four nodes (a job and its replacement side by side)
+TWO_NODES = {"nodes_per_job": 2, "launcher": SrunLauncher(), "queue": "blocks"}
 
 
 def job_state(job_id):
@@ -35,15 +40,17 @@ def job_state(job_id):
     return shown.split("JobState=")[1].split()[0]
 
 
-@pytest.mark.parametrize("strategy", [None, "simple"])
-def test_a_job_is_replaced_before_its_walltime(run_dir, tmp_path, strategy):
+@pytest.mark.parametrize("strategy, shape", [(None, {}), ("simple", {}), ("simple", TWO_NODES)],
+                         ids=["fixed", "adaptive", "adaptive-two-nodes"])
+def test_a_job_is_replaced_before_its_walltime(run_dir, tmp_path, strategy, shape):
     runs = tmp_path / "runs.txt"
-    executor = one_job_of_one_minute(maximum_jobs=1)
+    executor = one_job_of_one_minute(maximum_jobs=1, **shape)
     with dask.config.set({"parsl.batch.walltime-margin": "25s"}):
         with parsl.load(Config(executors=[executor], run_dir=run_dir, strategy=strategy)):
             held = record_run(str(runs), 42)
             first_job = job_of_this_worker().result(timeout=120)
-            jobs = [f.result(timeout=240) for f in [job_of_this_worker(0.5) for _ in range(100)]]
+            tasks = 100 * shape.get("nodes_per_job", 1)  # 50 s of work: the job is renewed meanwhile
+            jobs = [f.result(timeout=240) for f in [job_of_this_worker(0.5) for _ in range(tasks)]]
             assert first_job in jobs and len(set(jobs)) == 2
             assert identity(held).result(timeout=120) == 42
             assert runs.read_text() == "ran\n"  # the held result moved to the new job
