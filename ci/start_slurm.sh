@@ -166,7 +166,10 @@ fi
 # -- slurmctld and slurmd --------------------------------------------------------
 if [ $changed = 1 ]; then
   for daemon in slurmd "${NODES[@]/#/slurmd-}" slurmctld; do  # (slurmd: of the one-node version)
-    if ours "$daemon"; then kill "$(cat "$STATE/$daemon.pid")"; sleep 1; fi
+    if ours "$daemon"; then  # (and wait until it has gone: the new one needs its port)
+      kill "$(cat "$STATE/$daemon.pid")"
+      for _ in $(seq 100); do ours "$daemon" || break; sleep 0.1; done
+    fi
   done
 fi
 # -c: forget jobs of an earlier run (workers left pending by a crashed test run)

@@ -14,6 +14,7 @@ import dask_parsl as parsl
 from dask_parsl import (
     Config,
     ConfigurationError,
+    HighThroughputExecutor,
     InvalidResourceSpecification,
     MPIExecutor,
     bash_app,
@@ -144,6 +145,9 @@ def test_an_mpi_block_is_one_job_of_its_nodes_with_workers_on_the_first():
     plan = MPIExecutor(provider=provider, max_workers_per_block=4)._plan
     assert (plan.jobs, plan.maximum_jobs) == (1, 3)
     assert plan.options["nodes_per_job"] == 2 and plan.options["processes"] == 4
+    htex_form = HighThroughputExecutor(provider=provider, enable_mpi_mode=True, mpi_launcher="srun",
+                                       max_workers_per_node=4)._plan
+    assert (htex_form.jobs, htex_form.options) == (plan.jobs, plan.options)
     with pytest.raises(ConfigurationError, match="launcher=SimpleLauncher"):
         MPIExecutor(provider=SlurmProvider(nodes_per_block=2, cores_per_node=1, launcher=SrunLauncher()))
     with pytest.raises(ConfigurationError, match="sge jobs have one node each"):

@@ -1,8 +1,10 @@
 """MPI apps on the real two-node Slurm: a bash app runs a real MPI program (Open MPI, launched
-by srun through PMIx) across the nodes its resource specification reserves."""
+by srun through PMIx) across the nodes its resource specification reserves, in a batch job
+of two nodes and inside an allocation."""
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -26,7 +28,7 @@ def hello_mpi(tmp_path_factory):
 
 @bash_app
 def run_mpi(program, stdout=None, parsl_resource_specification=None):
-    return f'echo "reserved $PARSL_MPI_NODELIST"; $PARSL_MPI_PREFIX {program}'
+    return f'echo "reserved $PARSL_MPI_NODELIST"; $PARSL_MPI_PREFIX {program} && sleep 1'
 
 
 def ranks_of(path):
@@ -61,6 +63,43 @@ def test_an_mpi_program_runs_its_ranks_on_the_reserved_nodes(run_dir, tmp_path, 
         futures = [run_mpi(hello_mpi, stdout=out, parsl_resource_specification=dict(one_node))
                    for out in outputs]
         assert [f.result(timeout=180) for f in futures] == [0, 0]
+        reserved_by_each = []
         for out in outputs:
             reserved, ranks = ranks_of(out)
             assert ranks == {0: (1, reserved[0], 0)}
+            reserved_by_each += reserved
+        assert sorted(reserved_by_each) == ["n1", "n2"]  # side by side (two workers), never on one node
+
+
+SCRIPT = """
+import sys
+
+import dask_parsl as parsl
+from dask_parsl import Config, MPIExecutor, bash_app
+from dask_parsl.providers import LocalProvider, SimpleLauncher
+
+
+@bash_app
+def run_mpi(program, stdout=None, parsl_resource_specification=None):
+    return f"$PARSL_MPI_PREFIX {program}"
+
+
+executor = MPIExecutor(label="mpi", mpi_launcher="srun",
+                       provider=LocalProvider(nodes_per_block=2, launcher=SimpleLauncher()))
+parsl.load(Config(executors=[executor], run_dir=sys.argv[2]))
+spec = {"num_nodes": 2, "ranks_per_node": 1, "launcher_options": "--mpi=pmix"}
+print("EXIT", run_mpi(sys.argv[1], stdout=sys.argv[3], parsl_resource_specification=spec).result())
+"""
+
+
+def test_an_mpi_app_inside_salloc_runs_across_the_allocations_nodes(tmp_path, hello_mpi):
+    script = tmp_path / "workflow.py"
+    script.write_text(SCRIPT)
+    output = tmp_path / "ranks.out"
+    command = [sys.executable, str(script), hello_mpi, str(tmp_path / "runinfo"), str(output)]
+    done = subprocess.run(["salloc", "-N", "2", "-n", "2", "--time=10", *command], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0 and "EXIT 0" in done.stdout, done.stdout + done.stderr
+    assert "ParslOptionIgnored" not in done.stderr
+    ranks = sorted(open(output).read().splitlines())
+    assert ranks == ["rank 0 of 2 on n1, sum 1", "rank 1 of 2 on n2, sum 1"]
