@@ -102,6 +102,8 @@ def test_each_batch_system_asks_for_the_nodes_of_a_block_in_one_job():
                                                  resource_spec="nodes=1:ppn=4")
     lsf = job_script(LSFCluster, 3, ours.JsrunLauncher())
     assert "#BSUB -n 12" in lsf and 'span[ptile=4]' in lsf
+    lsf = job_script(LSFCluster, 3, ours.JsrunLauncher(), ncpus=8)  # a node's slots, not its workers
+    assert "#BSUB -n 24" in lsf and 'span[ptile=8]' in lsf
     oar = job_script(OARCluster, 3, ours.GnuParallelLauncher(), memory_per_core_property_name="memcore")
     assert "/nodes=3/" in oar
     with pytest.raises(ConfigurationError, match="SGECluster jobs have one node each"):
@@ -118,6 +120,19 @@ def test_with_a_simple_launcher_the_workers_run_on_the_first_node_only():
         assert cluster.new_spec["group"] == ["-0", "-1"]
     assert "#SBATCH --nodes=3" in script and "srun" not in script
     assert script.splitlines()[-1].split()[1:3] == ["-m", "distributed.cli.dask_worker"]
+
+
+def test_the_users_slurm_directives_come_after_the_node_request_and_one_node_changes_nothing():
+    slurm = job_script(SLURMCluster, 2, ours.SrunLauncher(), job_extra_directives=["--ntasks-per-node=4"])
+    assert slurm.index("--ntasks-per-node=1") < slurm.index("--ntasks-per-node=4")
+    for cluster_class in (PBSCluster, LSFCluster, OARCluster, SLURMCluster):
+        options = {"cores": 1, "processes": 1, "memory": "1GB",
+                   "scheduler_options": {"dashboard_address": ":0"}}
+        if cluster_class is OARCluster:
+            options["memory_per_core_property_name"] = "memcore"
+        with multi_node_class(cluster_class)(nodes_per_job=1, launcher=ours.SimpleLauncher(),
+                                             **options) as one_node, cluster_class(**options) as plain:
+            assert one_node.job_header == plain.job_header
 
 
 def test_a_parsl_block_of_several_nodes_is_one_job_with_the_launchers_options():

@@ -134,9 +134,19 @@ def test_apps_on_the_embedded_cluster_get_the_node_one_at_a_time(run_dir, tmp_pa
         assert started[1] - started[0] >= 1  # the block's one node: one app after the other
         variables = mpi_variables(parsl_resource_specification={"num_nodes": 1}).result(timeout=60)
         assert variables["PARSL_NUM_RANKS"] == "1" and variables["PARSL_MPI_PREFIX"].startswith("srun ")
-        assert "PARSL_MPI_PREFIX" not in os.environ
+        left = executor.client.run(lambda: [name for name in os.environ if name.startswith("PARSL_MPI")])
+        assert list(left.values()) == [[], []]  # the workers' environment is theirs again
         with pytest.raises(InvalidResourceSpecification, match="a block of this executor has 1 node"):
             mpi_variables(parsl_resource_specification={"num_nodes": 2}).result(timeout=10)
+        with pytest.raises(InvalidResourceSpecification, match="need parsl_resource_specification"):
+            mpi_variables().result(timeout=10)  # as in Parsl: every app of an MPI executor says what it needs
+
+
+def test_a_pool_refuses_more_nodes_than_its_block_has(tmp_path):
+    expected = r"num_nodes=3, but this block has 2 node\(s\) \(n1, n2\)"
+    with pytest.raises(InvalidResourceSpecification, match=expected):
+        with NodePool(["n1", "n2"], str(tmp_path / "pool.json")).hold(3):
+            pass
 
 
 def test_an_mpi_block_is_one_job_of_its_nodes_with_workers_on_the_first():

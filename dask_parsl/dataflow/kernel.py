@@ -176,7 +176,7 @@ class DataFlowKernel:
         depends = gather_dependencies(self.resolver, args, kwargs)
         executor = None if record.join else self.router.choose(record.app, record.id, depends)
         record.executor = executor.label if executor else JOIN_EXECUTOR
-        if record.resource_specification:
+        if record.resource_specification or getattr(executor, "requires_resource_specification", False):
             record._dask_options = dask_options(executor, record.resource_specification)
         if (executor is not None and not kwargs.get("_parsl_staging_inhibit")
                 and self.data_manager.needs_staging(executor.label, args, kwargs)):

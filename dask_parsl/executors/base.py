@@ -29,6 +29,9 @@ class Executor:
     label: str
     storage_access: list | None = None
     working_dir: str | None = None
+    #: whether calls without a ``parsl_resource_specification`` go through ``dask_options``
+    #: too (an MPI executor refuses them)
+    requires_resource_specification: bool = False
 
     #: whether a dashboard shows the workflow, once ``send_workflow_status`` gives it
     shows_workflow = False

@@ -127,8 +127,12 @@ class HighThroughputExecutor(DaskExecutor):
         provider = provider or LocalProvider()
         self.mpi_nodes: int | None = None  # in MPI mode: the nodes of a block
         if enable_mpi_mode:
+            for name, value in (("cores_per_worker", cores_per_worker), ("mem_per_worker", mem_per_worker)):
+                if value not in (None, 1.0):
+                    ignored[name] = "in MPI mode, max_workers_per_node workers run on a block's first node"
             plan = plan_mpi_cluster(provider, max_workers, ignored)
             self.mpi_nodes = nodes_per_block(provider)
+            self.requires_resource_specification = True
             pool_name = f"{label}-{uuid.uuid4().hex}"  # (each run's apps share their nodes' pool)
             plan.worker_plugins.append(MpiNodes(mpi_launcher_named(mpi_launcher), pool_name))
         else:

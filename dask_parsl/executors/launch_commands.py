@@ -13,15 +13,16 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-#: the shell expression each multi-node launcher's copies read their index from
+#: the shell expression each multi-node launcher's copies read their index from (a copy
+#: that finds none fails, rather than take a name another copy has)
 TASK_INDEX = {
-    "SrunLauncher": "${SLURM_PROCID}",
-    "SrunMPILauncher": "${SLURM_STEP_ID}",  # one step per node, each of one task
-    "MpiExecLauncher": "${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-${PMIX_RANK}}}",
-    "MpiRunLauncher": "${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-${PMIX_RANK}}}",
-    "AprunLauncher": "${ALPS_APP_PE}",
-    "JsrunLauncher": "${JSM_NAMESPACE_RANK:-${OMPI_COMM_WORLD_RANK}}",
-    "GnuParallelLauncher": "$((PARALLEL_SEQ - 1))",
+    "SrunLauncher": "${SLURM_PROCID:?}",
+    "SrunMPILauncher": "${DASK_PARSL_NODE_INDEX:?}",  # one step per node: set by the step's loop
+    "MpiExecLauncher": "${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-${PMIX_RANK:?no MPI rank}}}",
+    "MpiRunLauncher": "${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-${PMIX_RANK:?no MPI rank}}}",
+    "AprunLauncher": "${ALPS_APP_PE:?}",
+    "JsrunLauncher": "${JSM_NAMESPACE_RANK:-${OMPI_COMM_WORLD_RANK:?no jsrun rank}}",
+    "GnuParallelLauncher": "$((${PARALLEL_SEQ:?} - 1))",
 }
 #: each multi-node launcher's command line, for one task on each of ``nodes`` nodes
 _LAUNCH_LINES = {
@@ -31,12 +32,19 @@ _LAUNCH_LINES = {
     "MpiRunLauncher": "mpirun -np {nodes} {overrides} {bash_location}",
     "AprunLauncher": "aprun -n {nodes} -N 1 {overrides} /bin/bash",
     "JsrunLauncher": "jsrun -n {nodes} -r 1 {overrides} /bin/bash",
-    "GnuParallelLauncher": 'parallel --env _ --joblog "$JOBLOG" --sshloginfile "$SSHLOGINFILE" --jobs 1',
+    "GnuParallelLauncher": 'parallel --env _ --joblog /dev/null --sshloginfile "$SSHLOGINFILE" --jobs 1',
 }
-#: the nodes a launcher without a Slurm or ALPS allocation to read runs on: PBS's
-#: node file without repeats, else this node (what Parsl's launchers read too)
-_NODE_FILE = ('{name}=$(mktemp)\n'
-              'if [ -n "$PBS_NODEFILE" ]; then sort -u "$PBS_NODEFILE"; else hostname; fi > "${name}"')
+#: the job's nodes, one line each, for the launchers that take a file of them (PBS's node
+#: file, Slurm's node list, LSF's and OAR's host files, else this node); removed at the end
+_NODE_FILE = "\n".join([
+    "{name}=$(mktemp)",
+    "trap 'rm -f \"${name}\"' EXIT",
+    'if [ -n "$PBS_NODEFILE" ]; then sort -u "$PBS_NODEFILE"',
+    'elif [ -n "$SLURM_JOB_NODELIST" ]; then scontrol show hostnames "$SLURM_JOB_NODELIST"',
+    'elif [ -n "$LSB_DJOB_HOSTFILE" ]; then sort -u "$LSB_DJOB_HOSTFILE"',
+    'elif [ -n "$OAR_NODEFILE" ]; then sort -u "$OAR_NODEFILE"',
+    'else hostname; fi > "${name}"',
+])
 
 
 def is_multi_node(launcher: Any) -> bool:
@@ -64,14 +72,13 @@ def launch_script(launcher: Any, command: str, nodes: int) -> str:
     quoted = shlex.quote(command)
     if kind == "SrunMPILauncher":  # one step per node, as Parsl starts them; a step of one
         # node would inherit the job's task count, and srun would refuse it
-        return (f"unset SLURM_NTASKS SLURM_NPROCS\nfor node in $(seq {nodes}); do\n"
-                f"    {prefix} -c {quoted} &\ndone\nwait")
+        return (f"unset SLURM_NTASKS SLURM_NPROCS\nfor node in $(seq 0 {nodes - 1}); do\n"
+                f"    DASK_PARSL_NODE_INDEX=$node {prefix} -c {quoted} &\ndone\nwait")
     if kind == "MpiExecLauncher":
         return f"{_NODE_FILE.format(name='HOSTFILE')}\n{prefix} -c {quoted}"
     if kind == "GnuParallelLauncher":  # parallel reads one command per line
         lines = f"for task in $(seq {nodes}); do echo {quoted}; done"
-        return (f"{_NODE_FILE.format(name='SSHLOGINFILE')}\nJOBLOG=$(mktemp)\n"
-                f"{lines} | {prefix}")
+        return f"{_NODE_FILE.format(name='SSHLOGINFILE')}\n{lines} | {prefix}"
     return f"{prefix} -c {quoted}"
 
 

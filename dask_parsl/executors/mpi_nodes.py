@@ -24,20 +24,23 @@ from typing import Any, Iterator
 from distributed import WorkerPlugin
 
 from ..apps.call import run_each_call_in
+from .errors import InvalidResourceSpecification
 from .mpi import mpi_environment
 
 PLUGIN_NAME = "dask-parsl-mpi-nodes"
 
 
 def nodes_of_this_job() -> list[str]:
-    """The node names of the batch job this process runs in (Slurm, PBS), else this host."""
+    """The node names of the batch job this process runs in (Slurm, PBS, LSF, OAR), else
+    this host."""
     if os.environ.get("SLURM_JOB_NODELIST"):
         listed = subprocess.run(["scontrol", "show", "hostnames", os.environ["SLURM_JOB_NODELIST"]],
                                 capture_output=True, text=True, check=True, timeout=30).stdout
         return listed.split()
-    if os.environ.get("PBS_NODEFILE"):
-        with open(os.environ["PBS_NODEFILE"]) as nodefile:
-            return list(dict.fromkeys(line.strip() for line in nodefile if line.strip()))
+    for variable in ("PBS_NODEFILE", "LSB_DJOB_HOSTFILE", "OAR_NODEFILE"):  # a line per slot
+        if os.environ.get(variable):
+            with open(os.environ[variable]) as nodefile:
+                return list(dict.fromkeys(line.strip() for line in nodefile if line.strip()))
     return [socket.gethostname()]
 
 
@@ -63,7 +66,11 @@ class NodePool:
 
     @contextlib.contextmanager
     def hold(self, count: int) -> Iterator[list[str]]:
-        """``count`` nodes, free of other apps' until the block ends."""
+        """``count`` nodes, which no other app is given until the ``with`` block ends."""
+        if count > len(self.nodes):
+            raise InvalidResourceSpecification(
+                {"num_nodes"}, f"The call asks for num_nodes={count}, but this block has "
+                f"{len(self.nodes)} node(s) ({', '.join(self.nodes)}).")
         while (taken := self._take(count)) is None:
             time.sleep(self.poll)
         try:
@@ -86,17 +93,22 @@ class NodePool:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, int]]:
-        """Which process holds which node, read and written back under the pool's lock;
-        nodes of processes no longer running are left out."""
-        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        with open(descriptor, "r+") as pool:
-            fcntl.flock(pool, fcntl.LOCK_EX)
-            text = pool.read()
-            holders = {node: pid for node, pid in (json.loads(text) if text else {}).items() if _alive(pid)}
+        """Which process holds which node, read under the pool's lock and replaced whole
+        (a process killed meanwhile leaves the last state); nodes of processes no longer
+        running are left out."""
+        descriptor = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        with open(descriptor) as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                with open(self.path) as state:
+                    held = json.load(state)
+            except FileNotFoundError:
+                held = {}
+            holders = {node: pid for node, pid in held.items() if _alive(pid)}
             yield holders
-            pool.seek(0)
-            pool.truncate()
-            json.dump(holders, pool)
+            with open(self.path + ".new", "w") as state:
+                json.dump(holders, state)
+            os.replace(self.path + ".new", self.path)
 
 
 def _alive(pid: int) -> bool:

@@ -21,17 +21,24 @@ from .launch_commands import is_multi_node, launch_script, with_task_name
 MULTI_NODE_SYSTEMS = frozenset({"slurm", "pbs", "lsf", "oar"})
 
 
-def ask_for_nodes(system: str, header: str, nodes: int, cores: int) -> str:
-    """dask-jobqueue's one-node job ``header`` for ``system``, asking for ``nodes`` nodes of
-    ``cores`` cores each instead."""
-    if system == "slurm":  # one task per node: the launcher's copy of the worker command
-        header = re.sub(r"^#SBATCH -n 1$\n?", "", header, flags=re.M)
-        return f"{header}\n#SBATCH --nodes={nodes}\n#SBATCH --ntasks-per-node=1"
+def ask_for_nodes(system: str, header: str, nodes: int) -> str:
+    """dask-jobqueue's one-node job ``header`` for ``system``, asking for ``nodes`` nodes
+    (each with what the one node had) instead."""
+    if system == "slurm":  # one task per node (the launcher's copy of the worker command),
+        # where "-n 1" was: the user's directives come after, and win
+        return re.sub(r"^#SBATCH -n 1$", f"#SBATCH --nodes={nodes}\n#SBATCH --ntasks-per-node=1", header,
+                      flags=re.M)
     if system == "pbs":  # PBS Pro's select=, Torque's nodes=
         return re.sub(r"\b(select|nodes)=1(?=[:\s]|$)", rf"\g<1>={nodes}", header)
-    if system == "lsf":
-        header = re.sub(r"^#BSUB -n \d+$", f"#BSUB -n {cores * nodes}", header, flags=re.M)
-        return header.replace("span[hosts=1]", f"span[ptile={cores}]")
+    if system == "lsf":  # -n counts the job's slots: those of one node, on each node
+        slots = re.search(r"^#BSUB -n (\d+)$", header, flags=re.M)
+        if slots is None:
+            return header
+        per_node = int(slots.group(1))
+        header = header.replace(slots.group(0), f"#BSUB -n {per_node * nodes}")
+        if "span[hosts=1]" in header:
+            return header.replace("span[hosts=1]", f"span[ptile={per_node}]")
+        return f'{header}\n#BSUB -R "span[ptile={per_node}]"'
     if system == "oar":
         return header.replace("/nodes=1/", f"/nodes={nodes}/")
     raise ConfigurationError(f"{system} jobs have one node each here")
@@ -49,11 +56,12 @@ class MultiNodeJob:
             raise ConfigurationError(
                 f"nodes_per_job needs one of Parsl's launchers (SrunLauncher(), MpiExecLauncher(), ... for "
                 f"workers on every node; SimpleLauncher() for workers on the first node), not {launcher!r}")
-        header = ask_for_nodes(self.config_name, self.job_header, nodes_per_job, self.worker_cores)
-        if header == self.job_header:
-            raise ConfigurationError(f"cannot ask for {nodes_per_job} nodes in this job header (its node "
-                                     f"request is not the one dask-jobqueue writes):\n{self.job_header}")
-        self.job_header = header
+        if nodes_per_job > 1:
+            header = ask_for_nodes(self.config_name, self.job_header, nodes_per_job)
+            if header == self.job_header:
+                raise ConfigurationError(f"cannot ask for {nodes_per_job} nodes in this job header (its "
+                                         f"node request is not the one dask-jobqueue writes):\n{header}")
+            self.job_header = header
         self.nodes_with_workers = nodes_per_job if is_multi_node(launcher) else 1
         if self.nodes_with_workers > 1:
             command = with_task_name(worker_command(self), self.name, launcher)

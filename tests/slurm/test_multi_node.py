@@ -1,5 +1,6 @@
 """Blocks of two nodes on the real two-node Slurm: one job per block, whose launcher starts
 a worker group on each node; a cancelled two-node job; the dask-jobqueue form."""
+import os
 import subprocess
 import time
 
@@ -11,7 +12,8 @@ from slurm_helpers import assert_lost_in_job, squeue_jobs
 import dask_parsl as parsl
 from dask_parsl import Config, DaskExecutor, HighThroughputExecutor, multi_node_class
 from dask_parsl.executors.batch import worker_names_of_job
-from dask_parsl.providers import SlurmProvider, SrunLauncher, SrunMPILauncher
+from dask_parsl.executors.launch_commands import launch_script, with_task_name
+from dask_parsl.providers import MpiExecLauncher, MpiRunLauncher, SlurmProvider, SrunLauncher, SrunMPILauncher
 
 pytestmark = pytest.mark.slurm
 
@@ -106,3 +108,19 @@ def test_the_dask_jobqueue_form_with_two_processes_per_node(run_dir):
                 f"{name}-{node}-{process}": f"n{node + 1}" for node in (0, 1) for process in (0, 1)}
         cluster.scale(jobs=0)
         wait_until(lambda: not squeue_jobs(), 60, "scaling to zero to cancel the job")
+
+
+OPEN_MPI_HERE = "--oversubscribe" + (" --allow-run-as-root" if os.geteuid() == 0 else "")
+
+
+@pytest.mark.parametrize("launcher", [MpiExecLauncher(overrides=OPEN_MPI_HERE),
+                                      MpiRunLauncher(overrides=OPEN_MPI_HERE)], ids=repr)
+def test_open_mpis_launch_lines_start_one_named_copy_per_node(launcher):
+    """The mpiexec and mpirun lines of a job script, run by Open MPI (which ci/start_slurm.sh
+    installs) outside any batch job: two copies on this node, each named by its rank."""
+    script = launch_script(launcher, with_task_name("echo --name job --and-more", "job", launcher), 2)
+    environment = {name: value for name, value in os.environ.items() if not name.startswith(("SLURM", "PBS"))}
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=environment,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert sorted(done.stdout.splitlines()) == ["--name job-0 --and-more", "--name job-1 --and-more"]
