@@ -1,7 +1,6 @@
 """``AppCall``: what a Dask task runs for one app call, on a worker."""
 from __future__ import annotations
 
-import contextlib
 import threading
 import types
 import warnings
@@ -53,12 +52,17 @@ class AppCall:
         walltime = kwargs.get("walltime") if self.enforce_walltime else None
         _app_thread.running = True
         try:
-            with _call_context(kwargs) if _call_context is not None else contextlib.nullcontext():
-                if walltime is None:
-                    return self.func(*args, **kwargs)
-                return call_with_walltime(self.func, walltime, self.name, args, kwargs)
+            if _call_context is None:  # (no context manager per call on the usual path)
+                return self._call(args, kwargs, walltime)
+            with _call_context(kwargs):
+                return self._call(args, kwargs, walltime)
         finally:
             _app_thread.running = False
+
+    def _call(self, args: tuple, kwargs: dict, walltime: float | None) -> Any:
+        if walltime is None:
+            return self.func(*args, **kwargs)
+        return call_with_walltime(self.func, walltime, self.name, args, kwargs)
 
     def __reduce__(self) -> tuple:
         return type(self), (self.func, self.name, self.retry, self.enforce_walltime)

@@ -23,9 +23,8 @@ from distributed import LocalCluster
 
 logger = logging.getLogger(__name__)
 
-#: launchers that start one task per node of the allocation, and the variable
-#: holding the index of the node a task runs on
-NODE_INDEX = {"SrunLauncher": "SLURM_NODEID", "SrunMPILauncher": "SLURM_NODEID"}
+#: the launchers that start workers on the nodes of the allocation (one ``srun`` step)
+SRUN_LAUNCHERS = ("SrunLauncher", "SrunMPILauncher")
 
 
 @dataclass
@@ -36,7 +35,6 @@ class AllocationPlan:
     nodes: int
     blocks: int
     workers_per_node: int
-    node_index: str  # the variable holding the index of the node a worker group runs on
     worker_options: list[str] = field(default_factory=list)
 
 
@@ -74,7 +72,7 @@ class AllocationCluster(LocalCluster):
         command = [sys.executable, "-m", "distributed.cli.dask_worker", self.scheduler_address,
                    "--nworkers", str(self.allocation.workers_per_node), "--nthreads", "1",
                    "--death-timeout", "60", *tls, *self.allocation.worker_options]
-        name = f"{self.name}-{block}-${{{self.allocation.node_index}}}"
+        name = f"{self.name}-{block}-${{SLURM_NODEID}}"
         return f'exec {shlex.join(command)} --name "{name}"'
 
     def _start_block(self, block: int) -> subprocess.Popen:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+#: the launchers that start the worker command on one node only (the first of a job)
+ONE_NODE_LAUNCHERS = ("SimpleLauncher", "SingleNodeLauncher")
 #: the shell expression each multi-node launcher's copies read their index from (a copy
 #: that finds none fails, rather than take a name another copy has)
 TASK_INDEX = {

@@ -16,6 +16,7 @@ from typing import Any, Mapping, MutableMapping
 from ..errors import ConfigurationError
 from .batch import ClusterPlan
 from .errors import InvalidResourceSpecification
+from .launch_commands import ONE_NODE_LAUNCHERS
 from .multi_node import MULTI_NODE_SYSTEMS
 from .provider_mapping import nodes_per_block, plan_cluster
 
@@ -88,7 +89,7 @@ def plan_mpi_cluster(provider: Any, workers_per_block: float, ignored: dict[str,
     (``LocalProvider``: on this machine, whose nodes are those of the allocation it runs
     in, if any)."""
     kind = type(provider.launcher).__name__
-    if kind not in ("SimpleLauncher", "SingleNodeLauncher"):
+    if kind not in ONE_NODE_LAUNCHERS:
         raise ConfigurationError(
             f"an MPI executor's workers run on the first node of each block and start MPI apps across "
             f"its nodes: give the provider launcher=SimpleLauncher(), not {kind}() (as Parsl's MPIExecutor)")

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ..internals import example_job, set_worker_command, worker_command
-from .launch_commands import is_multi_node, launch_script, with_task_name
+from .launch_commands import ONE_NODE_LAUNCHERS, is_multi_node, launch_script, with_task_name
 
 #: batch systems whose job header asks for several nodes here
 MULTI_NODE_SYSTEMS = frozenset({"slurm", "pbs", "lsf", "oar"})
@@ -52,7 +52,7 @@ class MultiNodeJob:
     def __init__(self, *args: Any, nodes_per_job: int = 1, launcher: Any = None, **options: Any) -> None:
         super().__init__(*args, **options)
         kind = type(launcher).__name__
-        if not (is_multi_node(launcher) or kind in ("SimpleLauncher", "SingleNodeLauncher")):
+        if not (is_multi_node(launcher) or kind in ONE_NODE_LAUNCHERS):
             raise ConfigurationError(
                 f"nodes_per_job needs one of Parsl's launchers (SrunLauncher(), MpiExecLauncher(), ... for "
                 f"workers on every node; SimpleLauncher() for workers on the first node), not {launcher!r}")

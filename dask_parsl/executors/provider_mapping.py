@@ -23,9 +23,9 @@ from distributed.system import MEMORY_LIMIT
 
 from .. import providers
 from ..errors import ConfigurationError, warn_ignored
-from .allocation import NODE_INDEX, AllocationPlan, in_slurm_allocation, srun_prefix
+from .allocation import SRUN_LAUNCHERS, AllocationPlan, in_slurm_allocation, srun_prefix
 from .batch import ClusterPlan
-from .launch_commands import is_multi_node
+from .launch_commands import ONE_NODE_LAUNCHERS, is_multi_node
 from .multi_node import MULTI_NODE_SYSTEMS
 
 _BATCH_SYSTEMS = {
@@ -128,7 +128,7 @@ def plan_cluster(provider: Any, max_workers_per_node: float = math.inf, cores_pe
         launcher = provider.launcher
         allocation = AllocationPlan(srun_prefix(provider.nodes_per_block, launcher.overrides),
                                     provider.nodes_per_block, max(provider.init_blocks, 1), workers,
-                                    NODE_INDEX[type(launcher).__name__], worker_options)
+                                    worker_options)
         return ClusterPlan(None, {}, allocation=allocation)
     nodes = nodes_per_block(provider)
     jobs_per_block = 1 if multi_node_jobs(provider, system) else nodes
@@ -234,7 +234,7 @@ def _launcher_options(provider: Any, system: str | None, notes: dict[str, str]) 
             f"LocalProvider(launcher=WrappedLauncher({launcher.prepend!r})): a LocalCluster's workers "
             "are processes started by this Python, with nothing before them; run the script itself "
             "under that command, or start the workers yourself and use DaskExecutor(cluster=...)")
-    if kind not in ("SingleNodeLauncher", "SimpleLauncher") and not in_allocation(provider):
+    if kind not in ONE_NODE_LAUNCHERS and not in_allocation(provider):
         notes[f"LocalProvider.launcher ({kind})"] = (
             "outside a Slurm allocation, a LocalCluster's workers run on this machine only; run the "
             "script inside salloc or sbatch, with SrunLauncher, for workers on every node of the "
@@ -252,7 +252,7 @@ def multi_node_jobs(provider: Any, system: str | None) -> bool:
 def in_allocation(provider: Any) -> bool:
     """Whether ``provider`` is Parsl's form for workers on every node of the Slurm
     allocation this script runs in: a ``LocalProvider`` with an ``srun`` launcher."""
-    return (type(provider).__name__ == "LocalProvider" and type(provider.launcher).__name__ in NODE_INDEX
+    return (type(provider).__name__ == "LocalProvider" and type(provider.launcher).__name__ in SRUN_LAUNCHERS
             and in_slurm_allocation())
 
 

@@ -128,6 +128,14 @@ def scan_path(path: str, offset: int = 0) -> tuple[list[Record], int, str | None
         os.close(fd)
 
 
+def segment_names(directory: str) -> list[str]:
+    """The names of the segments in ``directory`` (none if it does not exist)."""
+    try:
+        return [name for name in os.listdir(directory) if name.endswith(SEGMENT_SUFFIX)]
+    except FileNotFoundError:
+        return []
+
+
 def count_records(path: str) -> int:
     """How many whole records a segment holds (0 if it cannot be read)."""
     try:

@@ -38,7 +38,7 @@ from ..dataflow.rundir import numbered_runs
 from ..serialize import dumps
 from .errors import CheckpointPythonWarning, UntrustedCheckpoint, UntrustedCheckpointWarning
 from .legacy_store import commit_entry_files, entry_files, pending_entry_files, read_entry_file
-from .segments import SEGMENT_SUFFIX, SEGMENT_WRITERS, count_records, read_record, scan_path
+from .segments import SEGMENT_WRITERS, count_records, read_record, scan_path, segment_names
 
 logger = logging.getLogger(__name__)
 
@@ -168,11 +168,7 @@ class DirectoryIndex:
                 self._read = True
             for part in self._parts:
                 directory = os.path.join(self.checkpoint_dir, part)
-                try:
-                    names = [name for name in os.listdir(directory) if name.endswith(SEGMENT_SUFFIX)]
-                except FileNotFoundError:
-                    continue
-                for name in names:
+                for name in segment_names(directory):
                     self._read_segment(os.path.join(directory, name), name)
 
     def _read_segment(self, path: str, name: str) -> None:
@@ -272,9 +268,8 @@ def load_index(checkpoint_dirs: list[str]) -> dict[str, Entry]:
 def pending_count(checkpoint_dir: str) -> int:
     """How many entries of ``checkpoint_dir`` are written but not committed."""
     pending = os.path.join(checkpoint_dir, "pending")
-    segments = [name for name in _listdir(pending) if name.endswith(SEGMENT_SUFFIX)]
     files = [name for name in pending_entry_files(checkpoint_dir) if "." not in name]
-    return sum(count_records(os.path.join(pending, name)) for name in segments) + len(files)
+    return sum(count_records(os.path.join(pending, name)) for name in segment_names(pending)) + len(files)
 
 
 def commit_pending(checkpoint_dir: str) -> int:
@@ -285,9 +280,7 @@ def commit_pending(checkpoint_dir: str) -> int:
     """
     pending = os.path.join(checkpoint_dir, "pending")
     committed = 0
-    for name in _listdir(pending):
-        if not name.endswith(SEGMENT_SUFFIX):
-            continue
+    for name in segment_names(pending):
         target = os.path.join(checkpoint_dir, "segments", name)
         try:
             os.rename(os.path.join(pending, name), target)
@@ -322,10 +315,3 @@ def get_all_checkpoints(rundir: str = "runinfo") -> list[str]:
 def get_last_checkpoint(rundir: str = "runinfo") -> list[str]:
     """The checkpoint directory of the last run under ``rundir`` (a list of 0 or 1)."""
     return get_all_checkpoints(rundir)[-1:]
-
-
-def _listdir(path: str) -> list[str]:
-    try:
-        return os.listdir(path)
-    except FileNotFoundError:
-        return []
