@@ -8,6 +8,7 @@ import sys
 
 import psutil
 import pytest
+from batch_helpers import wait_until
 from slurm_helpers import squeue_jobs
 
 pytestmark = pytest.mark.slurm
@@ -107,4 +108,5 @@ def test_dask_jobqueues_slurm_runner_form_runs_a_workflow_across_the_ranks(tmp_p
                           timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert lines_of(done.stdout, "NODES") == ["['n1', 'n2']"], done.stdout + done.stderr[-3000:]
-    assert squeue_jobs() == []
+    # (srun returns while Slurm may still list the job as completing for a moment)
+    wait_until(lambda: squeue_jobs() == [], 30, "the srun job to leave the queue")
